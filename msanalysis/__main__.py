@@ -1,0 +1,7 @@
+"""``python -m msanalysis`` is the ``msanalysis`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The ``msanalysis`` command line: one sub-command per module of :mod:`msanalysis.commands`.
+
+Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int``, and imports its heavy dependencies (torch, matplotlib) inside ``run``,
+so that ``msanalysis verify`` starts without loading torch.
+
+Exit status: 0 on success, 1 when a command fails on its input (a missing data file, say),
+2 on bad usage. User errors print one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# Sub-command name -> module under msanalysis.commands (one line each).
+COMMANDS: dict[str, str] = {
+    "verify": "verify",
+    "proofs": "proofs",
+}
+
+
+class UsageError(Exception):
+    """Bad command-line usage: reported in one line, exit status 2."""
+
+
+class InputError(Exception):
+    """A command could not run on its input (missing or corrupt file...): exit status 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="msanalysis",
+        description="Put the paper 'Multi-stationary point losses for robust model' to the test.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"msanalysis.commands.{module_name}")
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except UsageError as err:
+        print(f"msanalysis {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (InputError, FileNotFoundError) as err:
+        print(f"msanalysis {args.command}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"msanalysis {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``msanalysis`` command line, one module each (see :mod:`msanalysis.cli`)."""

@@ -1,0 +1,360 @@
+"""The loss family as sympy expressions, and what sympy derives from them.
+
+Everything here is exact: expressions of the true-class probability ξ (``XI``) and of logits,
+built once from :mod:`msanalysis.losses` and cached, hyper-parameters either sympy symbols or
+exact Rationals. Numbers given as floats are converted with ``nsimplify`` (1.5 -> 3/2).
+
+Main entry points:
+
+* :func:`loss` - a loss as an expression of ξ;
+* :func:`grad_xi`, :func:`grad_logit` - dℓ/dξ and dℓ/do for the true logit and another logit;
+* :func:`stationary_points` - roots of dℓ/dξ in (0, 1), closed form or certified numeric,
+  each with its kind (minimum or maximum);
+* :func:`eta_threshold` - the exact η above which a finite stationary point exists;
+* :func:`two_point_system` - Theorem 2's one-dimensional problem (appendix eqs. 17-30).
+
+>>> from msanalysis import symbolic
+>>> symbolic.eta_threshold("ms")
+1/2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from numbers import Real
+from typing import Any, Literal
+
+import mpmath
+import sympy as sp
+
+from .losses import TrueClass, get_loss
+
+__all__ = [
+    "XI",
+    "Z",
+    "ETA",
+    "ALPHA",
+    "GAMMA",
+    "LAM",
+    "P_OTHER",
+    "SYMBOLS",
+    "true_class",
+    "loss",
+    "grad_xi",
+    "grad_logit",
+    "softmax_jacobian",
+    "StationaryPoint",
+    "stationary_points",
+    "stationary_closed_form",
+    "eta_threshold",
+    "asymptotic_gradient",
+    "sigmoid",
+    "logit",
+    "TwoPointSystem",
+    "two_point_system",
+]
+
+XI = sp.Symbol("xi", positive=True)  # ξ, the true-class probability, in (0, 1)
+Z = sp.Symbol("z", real=True)  # a binary logit, σ(z) = ξ
+P_OTHER = sp.Symbol("p_j", positive=True)  # the softmax probability of another class j
+ETA = sp.Symbol("eta", positive=True)
+ALPHA = sp.Symbol("alpha", positive=True)
+GAMMA = sp.Symbol("gamma", nonnegative=True)
+LAM = sp.Symbol("lambda", positive=True)
+SYMBOLS: dict[str, sp.Symbol] = {"eta": ETA, "alpha": ALPHA, "gamma": GAMMA, "lam": LAM}
+
+
+class SymbolicArgumentError(ValueError):
+    """A symbolic function got an argument it cannot use (wrong type, out of range)."""
+
+
+def _exact(name: str, value: Any) -> sp.Expr:
+    """A hyper-parameter as an exact sympy value (floats via their shortest rational)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (Real, Fraction, str)):
+        raise SymbolicArgumentError(f"{name}={value!r}: expected a number or a sympy expression")
+    try:
+        return sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+    except (sp.SympifyError, TypeError) as err:
+        raise SymbolicArgumentError(f"{name}={value!r} is not a number") from err
+
+
+def _params(name: str, params: dict[str, Any]) -> tuple[tuple[str, sp.Expr], ...]:
+    """Validated, exact, hashable hyper-parameters; missing ones become their symbols."""
+    spec = get_loss(name)
+    full = {p.name: SYMBOLS[p.name] for p in spec.params}
+    unknown = set(params) - set(full)
+    if unknown:
+        spec.validate(params)  # raises with the list of valid names
+    full.update({k: _exact(k, v) for k, v in params.items()})
+    numeric = {k: float(v) for k, v in full.items() if v.is_number}
+    spec.validate({**{k: v for k, v in full.items()}, **numeric})
+    return tuple(sorted(full.items()))
+
+
+def true_class(xi: sp.Expr = XI) -> TrueClass[sp.Expr]:
+    """The TrueClass view of a symbolic probability: (ξ, log ξ, 1 - ξ, log(1 - ξ))."""
+    return TrueClass(p=xi, log_p=sp.log(xi), q=1 - xi, log_q=sp.log(1 - xi))
+
+
+def loss(name: str, **params: Any) -> sp.Expr:
+    """The loss ``name`` of :mod:`msanalysis.losses` as an expression of ξ.
+
+    Hyper-parameters not given stay symbols (η, α, γ, λ).
+
+    >>> loss("ms")
+    eta*xi**2 + eta*(1 - xi)**2 - log(xi)
+    """
+    return get_loss(name).fn(true_class(), **dict(_params(name, params)))
+
+
+@lru_cache(maxsize=None)
+def _grad_xi(name: str, params: tuple[tuple[str, sp.Expr], ...]) -> sp.Expr:
+    expr = get_loss(name).fn(true_class(), **dict(params))
+    return sp.simplify(sp.diff(expr, XI))
+
+
+def grad_xi(name: str, **params: Any) -> sp.Expr:
+    """dℓ/dξ, simplified.
+
+    >>> grad_xi("ce")
+    -1/xi
+    """
+    return _grad_xi(name, _params(name, params))
+
+
+@lru_cache(maxsize=None)
+def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
+    """∂ξ/∂o_true and ∂ξ/∂o_j for a softmax over any number of classes, derived.
+
+    The softmax is written with the true logit ``o``, one other logit ``o_j`` and a positive
+    remainder ``R`` standing for the exponentials of all remaining classes, so the result holds
+    for every K >= 2 (K = 2 is R -> 0). The derivatives are differentiated by sympy and then
+    expressed in ξ and p_j; the function checks that the expression in ξ, p_j is an identity.
+
+    Returns:
+      (∂ξ/∂o_true, ∂ξ/∂o_j) as expressions of ``XI`` and ``P_OTHER``.
+    """
+    o, oj = sp.symbols("o o_j", real=True)
+    rest = sp.Symbol("R", nonnegative=True)
+    denom = sp.exp(o) + sp.exp(oj) + rest
+    xi, pj = sp.exp(o) / denom, sp.exp(oj) / denom
+    d_true, d_other = sp.diff(xi, o), sp.diff(xi, oj)
+    # Candidate closed forms come from dividing by ξ and simplifying; each is then verified.
+    true_form = sp.factor(sp.simplify(d_true / xi))  # -> 1 - ξ in terms of o, o_j, R
+    other_form = sp.simplify(d_other / (xi * pj))  # -> -1
+    in_xi_true = sp.simplify(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
+    result_true = sp.simplify(XI * in_xi_true)
+    result_other = sp.simplify(other_form * XI * P_OTHER)
+    check_true = sp.simplify(d_true - result_true.subs(XI, xi))
+    check_other = sp.simplify(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
+    if check_true != 0 or check_other != 0:  # pragma: no cover - would mean sympy disagrees
+        raise ArithmeticError("softmax Jacobian did not reduce to an expression of ξ, p_j")
+    return result_true, result_other
+
+
+def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: Any) -> sp.Expr:
+    """dℓ/do for the true-class logit (``which='true'``) or another logit (``'other'``).
+
+    The chain rule dℓ/dξ · ∂ξ/∂o with the derived softmax Jacobian; the binary (sigmoid) case is
+    the K-class one with K = 2 (see :func:`binary_logit_gradient_check`).
+
+    >>> grad_logit("ce")
+    xi - 1
+    """
+    if which not in ("true", "other"):
+        raise SymbolicArgumentError(f"which={which!r}: expected 'true' or 'other'")
+    d_true, d_other = softmax_jacobian()
+    factor = d_true if which == "true" else d_other
+    return sp.factor(sp.simplify(grad_xi(name, **params) * factor))
+
+
+def sigmoid(z: sp.Expr) -> sp.Expr:
+    """σ(z) = 1 / (1 + e^{-z})."""
+    return 1 / (1 + sp.exp(-z))
+
+
+def logit(p: sp.Expr) -> sp.Expr:
+    """σ^{-1}(p) = log p - log(1 - p)."""
+    return sp.log(p) - sp.log(1 - p)
+
+
+def binary_logit_gradient_check(name: str, **params: Any) -> sp.Expr:
+    """d/dz ℓ(σ(z)) minus :func:`grad_logit` at ξ = σ(z); simplifies to 0 when they agree."""
+    direct = sp.diff(get_loss(name).fn(true_class(sigmoid(Z)), **dict(_params(name, params))), Z)
+    return sp.simplify(direct - grad_logit(name, **params).subs(XI, sigmoid(Z)))
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A root ξ* of dℓ/dξ in (0, 1).
+
+    Attributes:
+      xi: the root, exact when ``exact`` else a 30-digit Float.
+      kind: 'minimum', 'maximum' or 'inflection' from the sign of d²ℓ/dξ² there.
+      exact: True for a closed form, False for a certified numeric root.
+      bracket: for numeric roots, rationals (a, b) with dℓ/dξ(a), dℓ/dξ(b) of opposite signs,
+        evaluated exactly: the certificate that a root lies in between.
+    """
+
+    xi: sp.Expr
+    kind: str
+    exact: bool
+    bracket: tuple[sp.Rational, sp.Rational] | None = None
+
+
+def _kind(second: sp.Expr) -> str:
+    value = sp.N(second, 30)
+    if value > 0:
+        return "minimum"
+    if value < 0:
+        return "maximum"
+    return "inflection"
+
+
+def _sign(value: Any) -> int:
+    return int(bool(value > 0)) - int(bool(value < 0))
+
+
+def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[StationaryPoint]:
+    """All roots of dℓ/dξ in (0, 1) for numeric hyper-parameters, with their kind.
+
+    Rational-function gradients (every loss here except focal with non-integer γ and spectral
+    decoupling) are solved exactly: the numerator polynomial's real roots in (0, 1). Otherwise
+    the gradient's sign is scanned on ``grid`` rational points and each sign change is refined
+    with ``nsolve``; the bracket is the certificate that a root exists there (roots that touch
+    zero without a sign change would be missed, which the docstring of each caller notes).
+
+    Raises:
+      SymbolicArgumentError: if a hyper-parameter is left symbolic.
+    """
+    g = grad_xi(name, **params)
+    free = g.free_symbols - {XI}
+    if free:
+        raise SymbolicArgumentError(
+            f"stationary_points needs numeric hyper-parameters; {sorted(map(str, free))} are free"
+        )
+    second = sp.diff(g, XI)
+    num, _ = sp.fraction(sp.together(g))
+    if num.is_polynomial(XI):
+        roots = [r for r in sp.Poly(num, XI).real_roots() if 0 < r < 1]
+        return [StationaryPoint(r, _kind(second.subs(XI, r)), True) for r in roots]
+    points = []
+    fast = sp.lambdify(XI, g, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
+    with mpmath.workdps(50):
+        nodes = [sp.Rational(i, grid) for i in range(1, grid)]
+        signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
+    for (a, sa), (b, sb) in zip(zip(nodes, signs), zip(nodes[1:], signs[1:])):
+        if sa * sb < 0 and _sign(sp.N(g.subs(XI, a), 50)) * _sign(sp.N(g.subs(XI, b), 50)) < 0:
+            root = sp.nsolve(g, XI, (a, b), solver="bisect", prec=30)
+            points.append(StationaryPoint(root, _kind(second.subs(XI, root)), False, (a, b)))
+    return points
+
+
+@lru_cache(maxsize=None)
+def _closed_form(name: str) -> tuple[sp.Expr, ...]:
+    num, _ = sp.fraction(sp.together(grad_xi(name)))
+    return tuple(sp.solve(num, XI))
+
+
+def stationary_closed_form(name: str) -> tuple[sp.Expr, ...]:
+    """Every solution of dℓ/dξ = 0 as an expression of the symbolic hyper-parameters.
+
+    Includes roots outside (0, 1) (such as a negative one), so a caller can see which the paper
+    deleted; :func:`eta_threshold` says when the admissible one lies in (0, 1).
+
+    >>> stationary_closed_form("ms")
+    (1/4 - sqrt(eta*(eta + 4))/(4*eta), 1/4 + sqrt(eta*(eta + 4))/(4*eta))
+    """
+    return _closed_form(name)
+
+
+def asymptotic_gradient(name: str, **params: Any) -> sp.Expr:
+    """lim_{ξ→1⁻} dℓ/do_true: zero means the loss has the asymptotic stationary point o → ∞."""
+    return sp.limit(grad_logit(name, **params), XI, 1, "-")
+
+
+def eta_threshold(name: str, **params: Any) -> sp.Expr:
+    """The exact η_c such that dℓ/dξ has a root in (0, 1) for every η > η_c.
+
+    dℓ/dξ → -∞ as ξ → 0⁺ for every loss with a -log ξ part, so by the intermediate value
+    theorem a root exists whenever lim_{ξ→1⁻} dℓ/dξ > 0. That limit is affine in η; η_c is
+    where it crosses zero (0 if it is positive for every η > 0). For the losses with a
+    quadratic numerator (eq. 7, eq. 31) the root is also unique, and below η_c it lies at
+    ξ >= 1 (:func:`stationary_points` shows it).
+
+    Args:
+      name: a loss with an η parameter.
+      **params: its other hyper-parameters (γ for MS-focal must be numeric).
+
+    Returns:
+      η_c as an exact sympy number.
+    """
+    spec = get_loss(name)
+    if "eta" not in {p.name for p in spec.params}:
+        raise SymbolicArgumentError(f"loss {name!r} has no η parameter")
+    if "eta" in params:
+        raise SymbolicArgumentError("eta_threshold solves for η; do not pass it")
+    g = grad_xi(name, **params)
+    at_zero = sp.limit(g, XI, 0, "+")
+    if at_zero != -sp.oo:
+        raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")
+    at_one = sp.simplify(sp.limit(g, XI, 1, "-"))
+    roots = [r for r in sp.solve(at_one, ETA) if r.is_number and r >= 0]
+    if not roots:
+        if sp.simplify(at_one.subs(ETA, 1)) > 0:
+            return sp.Integer(0)
+        raise ArithmeticError(f"lim dℓ/dξ at ξ → 1⁻ is {at_one}: no η gives a root")
+    (root,) = roots
+    return root
+
+
+@dataclass(frozen=True)
+class TwoPointSystem:
+    """Theorem 2's problem: a loss on x = +1 (positive) and x = -1 (negative), 1-D model.
+
+    Attributes:
+      loss: L(w, b), the sum of the two samples' losses.
+      grad_w, grad_b: ∂L/∂w and ∂L/∂b.
+      xi, gamma: the model's probability of the positive class at x = +1 and at x = -1.
+      boundary: the x where that probability is 1/2, as a function of (w, b).
+    """
+
+    loss: sp.Expr
+    grad_w: sp.Expr
+    grad_b: sp.Expr
+    xi: sp.Expr
+    gamma: sp.Expr
+    boundary: sp.Expr
+
+
+W, B = sp.symbols("w b", real=True)
+
+
+@lru_cache(maxsize=None)
+def _two_point_system(name: str, params: tuple, paper_parametrisation: bool) -> TwoPointSystem:
+    spec = get_loss(name)
+
+    def score(x: int) -> sp.Expr:
+        return 2 * (W * x + B) - 1 if paper_parametrisation else W * x + B
+
+    xi, gamma = sigmoid(score(1)), sigmoid(score(-1))
+    # The negative sample's true-class probability is 1 - γ.
+    total = spec.fn(true_class(xi), **dict(params)) + spec.fn(true_class(1 - gamma), **dict(params))
+    x = sp.Symbol("x", real=True)
+    boundary = sp.solve(score(x), x)[0]
+    return TwoPointSystem(total, sp.diff(total, W), sp.diff(total, B), xi, gamma, boundary)
+
+
+def two_point_system(
+    name: str = "ms", *, paper_parametrisation: bool = True, **params: Any
+) -> TwoPointSystem:
+    """The appendix's Theorem 2 setting (eqs. 17-20) for any loss of the family.
+
+    With ``paper_parametrisation`` the positive-class probability is σ(2(wx + b) - 1), as in
+    eqs. 17-18; otherwise the plain σ(wx + b).
+    """
+    return _two_point_system(name, _params(name, params), paper_parametrisation)

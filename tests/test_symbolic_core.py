@@ -1,0 +1,31 @@
+"""Core symbolic derivations: each asserts the mathematics, not a typed-in verdict."""
+
+import sympy as sp
+
+from msanalysis import symbolic as S
+
+
+def test_softmax_jacobian_is_an_identity_for_any_k():
+    d_true, d_other = S.softmax_jacobian()
+    assert sp.simplify(d_true - S.XI * (1 - S.XI)) == 0
+    assert sp.simplify(d_other + S.XI * S.P_OTHER) == 0
+
+
+def test_binary_logit_gradient_matches_chain_rule():
+    for name, params in [("ce", {}), ("focal", {}), ("ms", {}), ("centred-ce", {})]:
+        assert S.binary_logit_gradient_check(name, **params) == 0
+
+
+def test_stationary_point_substitutes_back_to_zero():
+    (point,) = S.stationary_points("ms", eta=sp.Rational(3, 2))
+    assert point.exact and point.kind == "minimum"
+    assert sp.simplify(S.grad_xi("ms", eta=sp.Rational(3, 2)).subs(S.XI, point.xi)) == 0
+
+
+def test_thresholds_are_exact():
+    assert S.eta_threshold("ms") == sp.Rational(1, 2)
+    assert S.eta_threshold("centred-ce") == 1
+    # Just above the threshold the closed-form root is inside (0, 1); at it, it is 1.
+    root = max(S.stationary_closed_form("ms"), key=lambda r: r.subs(S.ETA, 1))
+    assert sp.simplify(root.subs(S.ETA, sp.Rational(1, 2))) == 1
+    assert root.subs(S.ETA, sp.Rational(51, 100)) < 1
