@@ -244,6 +244,9 @@ def fit(
             if dist.is_main:
                 for name in ("metrics.jsonl", "last.pt", "best.pt"):
                     (out / name).unlink(missing_ok=True)
+        if dist.is_main:
+            for stale in out.glob(".*.tmp"):  # left by a run killed while writing
+                stale.unlink()
         model = _prepare(net, device, dist, compile_model)
         for epoch in range(state.epoch, config.epochs):
             start = time.perf_counter()
