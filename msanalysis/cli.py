@@ -19,6 +19,9 @@ from typing import Sequence
 COMMANDS: dict[str, str] = {
     "verify": "verify",
     "proofs": "proofs",
+    "check-gradients": "check_gradients",
+    "simulate": "simulate",
+    "sweep-eta": "sweep_eta",
 }
 
 
