@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import mpmath
 import numpy as np
 import sympy as sp
-from scipy.special import log_softmax, logsumexp
+from scipy.special import logsumexp
 
 from . import symbolic
 from .losses import LOSSES, TrueClass, get_loss
@@ -43,11 +43,32 @@ def _check_finite(name: str, values: np.ndarray) -> None:
         raise ValueError(f"{name} contains NaN or infinite values; expected finite floats")
 
 
+def true_class_from_binary_logit(z: Any) -> TrueClass[np.ndarray]:
+    """The TrueClass view of ξ = σ(z) for binary logits z of the true class.
+
+    Stability identities: log σ(z) = -log(1 + e^{-z}) = -logaddexp(0, -z) and
+    log(1 - σ(z)) = -logaddexp(0, z); both are finite and relatively accurate for every finite
+    z, and 1 - ξ = exp(log(1 - ξ)) keeps its digits as ξ -> 1.
+
+    Args:
+      z: array of finite logits (any shape); z > 0 means the sample is classified correctly.
+
+    Returns:
+      A TrueClass of float64 arrays with the shape of ``z``.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    _check_finite("z", z)
+    log_p, log_q = -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)
+    return TrueClass(p=np.exp(log_p), log_p=log_p, q=np.exp(log_q), log_q=log_q)
+
+
 def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
     """ξ, log ξ, 1 - ξ and log(1 - ξ) of each sample's true class, from softmax logits.
 
-    log ξ comes from a max-shifted log-softmax (scipy.special.log_softmax), so it stays finite
-    where ξ underflows.
+    Identity: ξ = e^{o_t} / (e^{o_t} + e^{L}) = σ(o_t - L) with L = logsumexp of the other
+    classes' logits (max-shifted by scipy), so the view is :func:`true_class_from_binary_logit`
+    of z = o_t - L. Unlike o_t - logsumexp(o), this keeps log ξ and 1 - ξ to relative precision
+    when ξ is within 1e-16 of 1, and log(1 - ξ) finite there.
 
     Args:
       logits: (N, K) finite floats, K >= 2.
@@ -65,31 +86,9 @@ def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
     if np.any((target < 0) | (target >= logits.shape[1])):
         raise ValueError(f"target out of range; class indices must lie in [0, {logits.shape[1]})")
     _check_finite("logits", logits)
-    log_probs = log_softmax(logits, axis=1)
-    log_p = np.take_along_axis(log_probs, target[:, None], axis=1)[:, 0]
-    # Stability identity: log(1 - ξ) = logsumexp of the other classes' log-probabilities, exact
-    # to float64 even where ξ rounds to 1 (where log(-expm1(log ξ)) would give -inf).
-    others = np.where(np.arange(logits.shape[1]) == target[:, None], -np.inf, log_probs)
-    log_q = logsumexp(others, axis=1)
-    return TrueClass(p=np.exp(log_p), log_p=log_p, q=np.exp(log_q), log_q=log_q)
-
-
-def true_class_from_binary_logit(z: Any) -> TrueClass[np.ndarray]:
-    """The TrueClass view of ξ = σ(z) for binary logits z of the true class.
-
-    Stability identities: log σ(z) = -log(1 + e^{-z}) = -logaddexp(0, -z) and
-    log(1 - σ(z)) = -logaddexp(0, z), both finite for every finite z.
-
-    Args:
-      z: array of finite logits (any shape); z > 0 means the sample is classified correctly.
-
-    Returns:
-      A TrueClass of float64 arrays with the shape of ``z``.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    _check_finite("z", z)
-    log_p = -np.logaddexp(0.0, -z)
-    return TrueClass(p=np.exp(log_p), log_p=log_p, q=-np.expm1(log_p), log_q=-np.logaddexp(0.0, z))
+    true_logit = np.take_along_axis(logits, target[:, None], axis=1)[:, 0]
+    others = np.where(np.arange(logits.shape[1]) == target[:, None], -np.inf, logits)
+    return true_class_from_binary_logit(true_logit - logsumexp(others, axis=1))
 
 
 def loss_from_logits(name: str, logits: Any, target: Any, **params: Any) -> np.ndarray:
@@ -146,8 +145,8 @@ def _fixed(name: str, sweep: Sequence[str], params: dict[str, Any]) -> dict[str,
 REL_FLOOR = 1e-4
 """Floor of the denominator in :func:`relative_error`.
 
-Both float64 forms compute log ξ as o - logsumexp(o) and the true-logit gradient as softmax
-minus one-hot: these carry an absolute rounding error of about one ulp of the largest term,
+The torch form computes log ξ as o - logsumexp(o) and the true-logit gradient as softmax minus
+one-hot: these carry an absolute rounding error of about one ulp of the largest term,
 ulp(50) = 7.1e-15 for the logits checked (|o| <= 50), however small the exact value is
 (ξ - 1 = -e^{-100} comes out as 0). A relative error of such a value measures float64, not
 the loss, so values below the floor are compared absolutely: with the floor 1e-4 the 1e-10
@@ -275,7 +274,7 @@ def _well_conditioned_xi(logits: np.ndarray) -> np.ndarray:
     to ~1e-10 relative, and when ξ rounds to 1 not at all. Those rows are excluded from the
     dℓ/dξ comparison only (the logit gradients are compared on every row).
     """
-    xi = np.exp(log_softmax(logits, axis=1)[:, 0])
+    xi = true_class_from_logits(logits, np.zeros(len(logits), dtype=np.int64)).p
     return (1.0 - xi > 1e-6) & (xi > 1e-300)
 
 
