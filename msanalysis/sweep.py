@@ -99,7 +99,8 @@ def _check_left_tail(name: str, params: dict[str, Any]) -> None:
 
 
 def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: int = 10000,
-              inits: Sequence[float] = (-2.0, 0.0, 3.0, Z_CAP), **params: Any) -> SweepResult:
+              inits: Sequence[float] = (-2.0, 0.0, 3.0, Z_CAP), lr: float | None = None,
+              **params: Any) -> SweepResult:
     """Vectorised GD for every (η, z_0) pair at once; see the module docstring for the criterion.
 
     Args:
@@ -107,6 +108,8 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
       n_eta: grid size (η = eta_step, 2·eta_step, ..., n_eta·eta_step).
       steps: GD steps (>= 10).
       inits: initial logits; the largest must be ``Z_CAP`` or less and is the certifying run.
+      lr: step size; default half of :func:`~msanalysis.simulate.stable_lr` over the grid. A
+        larger one is refused where it breaks 2·lr·sup|ℓ''| < 1, which the criterion needs.
       **params: the loss's other hyper-parameters.
 
     Returns:
@@ -115,8 +118,8 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
     spec = get_loss(loss)
     if "eta" not in {p.name for p in spec.params}:
         raise ValueError(f"loss {loss!r} has no η parameter; choose a loss of the MS family")
-    if n_eta < 2 or steps < 10 or not eta_step > 0:
-        raise ValueError(f"need n_eta >= 2, steps >= 10, eta_step > 0; got {n_eta}, {steps}, {eta_step}")
+    if n_eta < 1 or steps < 10 or not eta_step > 0:
+        raise ValueError(f"need n_eta >= 1, steps >= 10, eta_step > 0; got {n_eta}, {steps}, {eta_step}")
     inits = np.sort(np.asarray(inits, dtype=np.float64))
     if not np.all(np.isfinite(inits)) or inits[-1] > Z_CAP:
         raise ValueError(f"inits must be finite and <= Z_CAP = {Z_CAP}; got {inits.tolist()}")
@@ -128,7 +131,10 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
     curvature = logit_curvature_fn(loss, sweep=("eta",), **params)
     # stable_lr gives 2·lr·sup|ℓ''| = 1 here (a = 1, Σ(x² + 1) = 2); half of it keeps the
     # GD map strictly increasing, as the order argument needs.
-    lr = 0.5 * stable_lr(lambda xi: curvature(xi[None, :], etas[:, None]), ONE_POINT, "plain")
+    bound = stable_lr(lambda xi: curvature(xi[None, :], etas[:, None]), ONE_POINT, "plain")
+    lr = 0.5 * bound if lr is None else lr
+    if not 0 < lr < bound:
+        raise ValueError(f"lr={lr}; the order certificate needs 0 < lr < {bound:.6g} on this grid")
     w = np.tile(inits / 2, n_eta)[:, None]
     b = np.tile(inits / 2, n_eta)
     z_hist = []
