@@ -5,7 +5,8 @@ sides execute the same GD code; only the batch differs (n_eta × n_init rows at 
 Both times are the GD loop alone (``SweepResult.seconds``: no sympy set-up). The loop is timed
 on ``--subset`` evenly spaced η values and scaled to the full grid, which this script prints.
 
-Run from the checkout root:  OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_sweep.py [--loss ms] [--n-eta 2001] [--steps 10000] [--subset 20]
+Run from the checkout root:
+  OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_sweep.py [--loss ms] [--n-eta 2001] [--steps 10000] [--subset 20]
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, numpy {np.__version__}")
     print(f"{args.loss}: {args.n_eta} η x {len(full.inits)} inits x {args.steps} steps")
     print(f"vectorised: {full.seconds:.2f} s")
-    print(f"python loop over η: {loop_seconds:.1f} s (timed {args.subset} η values, scaled by {args.n_eta}/{args.subset})")
+    scaled = f"timed {args.subset} η values, scaled by {args.n_eta}/{args.subset}"
+    print(f"python loop over η: {loop_seconds:.1f} s ({scaled})")
     print(f"ratio loop / vectorised: {loop_seconds / full.seconds:.0f}x; identical final logits on the subset: {same}")
 
 

@@ -83,8 +83,12 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "paper-4pt": lambda: _dataset("paper-4pt", [1, 1], [-1, -1], "Theorem 2: positives at +1, negatives at -1", True),
     "asymmetric": lambda: _dataset("asymmetric", [1, 3], [-1], "positives at 1 and 3, a negative at -1"),
     "imbalanced": lambda: _dataset("imbalanced", [1] * 5, [-1], "5 positives at 1, 1 negative at -1"),
-    "imbalanced-spread": lambda: _dataset("imbalanced-spread", [1, 1.5, 2, 2.5, 3], [-1], "5 positives in [1, 3], 1 negative at -1"),
-    "overlapping": lambda: _dataset("overlapping", [-0.5, 1, 2], [-2, -1, 0.5], "non-separable: positives -0.5, 1, 2; negatives -2, -1, 0.5"),
+    "imbalanced-spread": lambda: _dataset(
+        "imbalanced-spread", [1, 1.5, 2, 2.5, 3], [-1], "5 positives in [1, 3], 1 negative at -1"
+    ),
+    "overlapping": lambda: _dataset(
+        "overlapping", [-0.5, 1, 2], [-2, -1, 0.5], "non-separable: positives -0.5, 1, 2; negatives -2, -1, 0.5"
+    ),
     "segments": _segments,
 }
 
@@ -109,7 +113,8 @@ class MaxMargin:
 def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
     """Hard-margin SVM by SLSQP (min |w|²/2 s.t. y_i (w·x_i + b) >= 1); None if not separable."""
     d = x.shape[1]
-    cons = {"type": "ineq", "fun": lambda v: y * (x @ v[:d] + v[d]) - 1.0, "jac": lambda v: y[:, None] * np.c_[x, np.ones(len(y))]}
+    rows = y[:, None] * np.c_[x, np.ones(len(y))]  # constraint i: rows[i] · (w, b) >= 1
+    cons = {"type": "ineq", "fun": lambda v: rows @ v - 1.0, "jac": lambda v: rows}
     res = minimize(lambda v: 0.5 * v[:d] @ v[:d], np.zeros(d + 1), jac=lambda v: np.r_[v[:d], 0.0],
                    constraints=[cons], method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
     if not res.success or np.min(y * (x @ res.x[:d] + res.x[d])) < 1.0 - 1e-7:
@@ -125,7 +130,8 @@ def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndar
         t = np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0.0, 1.0)
         return float(np.linalg.norm(p - (a + t * (b - a))))
 
-    return min(point_to_segment(p0, q0, q1), point_to_segment(p1, q0, q1), point_to_segment(q0, p0, p1), point_to_segment(q1, p0, p1))
+    ends = [(p0, q0, q1), (p1, q0, q1), (q0, p0, p1), (q1, p0, p1)]
+    return min(point_to_segment(p, a, b) for p, a, b in ends)
 
 
 def _logits(data: Dataset, w: np.ndarray, b: np.ndarray, parametrisation: str) -> np.ndarray:
@@ -146,7 +152,8 @@ def gradient(data: Dataset, w: np.ndarray, b: np.ndarray, dl_dz: Callable[[np.nd
     return a * dl_ds @ data.x, a * dl_ds.sum(axis=1)
 
 
-def data_loss(data: Dataset, w: np.ndarray, b: np.ndarray, loss: Callable[[Any], np.ndarray], parametrisation: str) -> np.ndarray:
+def data_loss(data: Dataset, w: np.ndarray, b: np.ndarray, loss: Callable[[Any], np.ndarray],
+              parametrisation: str) -> np.ndarray:
     """The summed loss (B,) from the numpy form of the family (stable in the logits)."""
     return loss(true_class_from_binary_logit(_logits(data, w, b, parametrisation))).sum(axis=1)
 
@@ -237,8 +244,8 @@ def _symbolic_stationary(data: Dataset, name: str, params: dict[str, float], par
         a, c = (sp.nsimplify(v) for v in PARAMETRISATIONS[parametrisation])
         ws = sp.symbols(f"w0:{data.x.shape[1]}", real=True)
         ell = symbolic.loss(name, **params)
-        total = sum(ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * (a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c)))
-                    for xn, yn in zip(data.x, data.y))
+        scores = [a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c for xn in data.x]
+        total = sum(ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s)) for s, yn in zip(scores, data.y))
         unknowns = [*ws, symbolic.B]
         grads = [sp.diff(total, u) for u in unknowns]
     try:
@@ -295,7 +302,10 @@ def simulate(dataset: str, loss: str, params: dict[str, float] | None = None, *,
         w, b = w - lr * gw, b - lr * gb
         if t % every == 0 or t == steps:
             gw, gb = gradient(data, w, b, dl_dz, parametrisation)
-            rows.append([t, *w[0], b[0], float(np.hypot(np.linalg.norm(gw), gb[0])), float(data_loss(data, w, b, loss_fn, parametrisation)[0])])
+            value = float(data_loss(data, w, b, loss_fn, parametrisation)[0])
+            if not (np.all(np.isfinite(w)) and np.isfinite(b[0]) and np.isfinite(value)):
+                raise ValueError(f"GD left the finite range at step {t}: lr={lr} is too large for this loss")
+            rows.append([t, *w[0], b[0], float(np.hypot(np.linalg.norm(gw), gb[0])), value])
     return _result(data, loss, params, parametrisation, steps, lr, tol, mm, np.array(rows))
 
 

@@ -95,7 +95,7 @@ def _check_left_tail(name: str, params: dict[str, Any]) -> None:
     """The order argument needs ℓ'(z) < 0 as z → -∞, i.e. lim_{ξ→0⁺} dℓ/dz < 0 for all η."""
     limit = sp.limit(symbolic.grad_logit(name, "true", **params), symbolic.XI, 0, "+")
     if not limit.is_negative:
-        raise ArithmeticError(f"lim dℓ/dz at ξ → 0 of {name!r} is {limit}, not negative: the sweep's criterion does not apply")
+        raise ArithmeticError(f"lim dℓ/dz at ξ → 0 of {name!r} is {limit}, not negative: the criterion does not apply")
 
 
 def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: int = 10000,
@@ -167,8 +167,8 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
 
 def phase_table(results: Sequence[SweepResult]) -> str:
     """Markdown: per loss, the η intervals of constant (certified, naive) verdict, and thresholds."""
-    lines = ["| loss | η interval | all runs converge (order certificate) | end-state criterion says converged | mean final z (from 0) |",
-             "|---|---|---|---|---|"]
+    lines = ["| loss | η interval | all runs converge (order certificate) | end-state criterion says converged "
+             "| mean final z (from 0) |", "|---|---|---|---|---|"]
     for r in results:
         verdict = np.c_[r.certified, r.naive]
         cuts = [0, *np.flatnonzero(np.any(verdict[1:] != verdict[:-1], axis=1)) + 1, len(r.etas)]
@@ -176,8 +176,8 @@ def phase_table(results: Sequence[SweepResult]) -> str:
         for lo, hi in zip(cuts[:-1], cuts[1:]):
             lines.append(f"| {r.loss} | [{r.etas[lo]:.4g}, {r.etas[hi - 1]:.4g}] | {bool(r.certified[lo])} | "
                          f"{bool(r.naive[lo])} | {np.mean(r.z_final[lo:hi, z0]):.3g} |")
-    lines += ["", "| loss | threshold (GD, certificate) | threshold (GD, end-state) | threshold (sympy) | grid step | agree |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "| loss | threshold (GD, certificate) | threshold (GD, end-state) | threshold (sympy) | grid step "
+              "| agree |", "|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r.loss} | {r.threshold_empirical:.4g} | {r.threshold_naive:.4g} | {r.threshold_symbolic:.6g} | "
                      f"{r.eta_step:g} | {r.agrees} |")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from msanalysis import gradient_check as G
 from msanalysis import numeric as N
 from msanalysis import symbolic as S
 from msanalysis.losses import LOSSES
@@ -19,7 +20,7 @@ TARGET = 1e-10
 
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_numpy_and_symbolic_gradients_agree_with_autograd(name):
-    check = N.check_loss_gradients(name, n_random=6)
+    check = G.check_loss_gradients(name, n_random=6)
     # numpy loss vs the 100-digit sympy value, everywhere, extreme logits included
     assert check.nonfinite["numpy"] == 0
     assert check.loss_numpy < TARGET
@@ -34,7 +35,7 @@ def test_numpy_and_symbolic_gradients_agree_with_autograd(name):
     "for margins above ~20 and log(1 - ξ) is -inf where ξ rounds to 1; spectral decoupling uses "
     "log(1 - ξ). Remove this marker when the torch form computes it from the other classes."))
 def test_torch_spectral_decoupling_is_accurate_at_extreme_logits():
-    check = N.check_loss_gradients("spectral-decoupling", n_random=6)
+    check = G.check_loss_gradients("spectral-decoupling", n_random=6)
     assert check.nonfinite["torch"] == 0 and check.max_rel_error < TARGET
 
 

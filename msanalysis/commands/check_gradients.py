@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..cli import UsageError
-    from ..numeric import REL_FLOOR, check_gradients
+    from ..gradient_check import REL_FLOOR, check_gradients
 
     if args.n_random < 1:
         raise UsageError(f"--n-random must be >= 1; got {args.n_random}")
@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"error = |a - b| / max(|b|, {REL_FLOOR:g}); reference: sympy at 100 digits; K = 2, 3, 10")
-    print(f"{'loss':22} {'points':>6} {'dl/dxi':>9} {'dl/do_t':>9} {'dl/do_j':>9} {'L torch':>9} {'L numpy':>9} {'max':>9}  non-finite")
+    heads = ("dl/dxi", "dl/do_t", "dl/do_j", "L torch", "L numpy", "max")
+    print(f"{'loss':22} {'points':>6} " + " ".join(f"{h:>9}" for h in heads) + "  non-finite")
     for c in checks:
         values = (c.grad_xi, c.grad_true, c.grad_other, c.loss_torch, c.loss_numpy, c.max_rel_error)
         bad = ", ".join(f"{form} {n}" for form, n in c.nonfinite.items() if n) or "none"

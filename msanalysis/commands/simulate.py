@@ -64,7 +64,8 @@ def _fmt(value: object) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..simulate import simulate
 
-    results = [simulate(d, loss, params, steps=args.steps, lr=args.lr, parametrisation=p) for d, loss, params, p in _runs(args)]
+    results = [simulate(d, loss, params, steps=args.steps, lr=args.lr, parametrisation=p)
+               for d, loss, params, p in _runs(args)]
     summaries = [{k: v for k, v in asdict(r).items() if k != "trajectory"} for r in results]
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

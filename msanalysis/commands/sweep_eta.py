@@ -11,7 +11,8 @@ HELP = "GD on a grid of η (vectorised): empirical threshold of finite convergen
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--losses", default="ms,centred-ce,ms-focal", help="comma-separated losses with an η (default ms,centred-ce,ms-focal)")
+    parser.add_argument("--losses", default="ms,centred-ce,ms-focal",
+                        help="comma-separated losses with an η (default ms,centred-ce,ms-focal)")
     parser.add_argument("--n-eta", type=int, default=2001, help="grid size, η = k·step for k = 1..n (default 2001)")
     parser.add_argument("--eta-step", type=float, default=1e-3, help="grid step (default 0.001)")
     parser.add_argument("--steps", type=int, default=10000, help="GD steps (default 10000)")
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
             with_eta = [n for n, s in LOSSES.items() if any(p.name == "eta" for p in s.params)]
             raise UsageError(f"--losses: {name!r} is not a loss with η; choose from {', '.join(with_eta)}")
     if args.n_eta < 2 or args.steps < 10 or not args.eta_step > 0:
-        raise UsageError(f"need --n-eta >= 2, --steps >= 10, --eta-step > 0; got {args.n_eta}, {args.steps}, {args.eta_step}")
+        got = f"{args.n_eta}, {args.steps}, {args.eta_step}"
+        raise UsageError(f"need --n-eta >= 2, --steps >= 10, --eta-step > 0; got {got}")
     results = [sweep_eta(name, n_eta=args.n_eta, eta_step=args.eta_step, steps=args.steps) for name in names]
     table = phase_table(results)
     if args.out is not None:
@@ -51,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
         } for r in results}, indent=2))
         return 0
     print(table)
-    print("\n" + ", ".join(f"{r.loss}: {r.seconds:.2f} s" for r in results) + f" for {args.n_eta} η x {len(results[0].inits)} inits x {args.steps} steps")
+    size = f"{args.n_eta} η x {len(results[0].inits)} inits x {args.steps} steps"
+    print("\n" + ", ".join(f"{r.loss}: {r.seconds:.2f} s" for r in results) + f" of GD for {size}")
     return 0
