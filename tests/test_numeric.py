@@ -159,3 +159,15 @@ def test_check_gradients_command_json(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in rows} == set(LOSSES)
     assert all(np.isfinite(r["max_rel_error"]) for r in rows)
+
+
+def test_simulate_command_writes_trajectories(tmp_path, capsys):
+    from msanalysis.commands import simulate as command
+
+    argv = ["--dataset", "paper-4pt", "--loss", "ce", "--steps", "50", "--parametrisation", "plain"]
+    assert _command(command, [*argv, "--out", str(tmp_path), "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    rows = (tmp_path / "paper-4pt_ce_plain.csv").read_text().splitlines()
+    assert rows[0].startswith("step,w_0,b") and len(rows) == 51
+    saved = json.loads((tmp_path / "simulations.json").read_text())
+    assert saved[0]["trajectory"]["w_0"][-1] == summary["w"][0]
