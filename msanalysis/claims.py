@@ -392,7 +392,7 @@ def _theorem2_parts() -> dict[str, sp.Expr]:
             if part.free_symbols - {p, S.ETA}:  # pragma: no cover - the rewrite must be complete
                 raise ArithmeticError(f"{eq}: derivative not expressible in {p}: {part}")
             parts[eq] = part
-    return parts
+    return dict(sorted(parts.items(), key=lambda item: int(item[0].split()[-1])))
 
 
 def _gradient_part_claim(eq: str) -> Claim:

@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "proofs": "proofs",
     "models": "models",
     "train": "train",
+    "check-gradients": "check_gradients",
+    "simulate": "simulate",
+    "sweep-eta": "sweep_eta",
 }
 
 
