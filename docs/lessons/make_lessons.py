@@ -517,9 +517,382 @@ LESSON_2 = [
         """),
 ]
 
+# ============================================================================== lesson 3
+
+LESSON_3 = [
+    Md("""
+        # Lesson 3: the η threshold
+
+        **Learning goal.** Derive the η above which two-stationary-point CE (eq. 7, `ms`) has a
+        finite stationary point, confirm it with a gradient-descent sweep over η, and predict the
+        threshold of a loss the paper does not treat.
+
+        Lesson 1 found ξ* ≈ 0.729 for η = 3/2. For small η the term is too weak to cancel the
+        −1/ξ of CE anywhere in (0, 1). Where exactly does that change?
+        """),
+    Code("""
+        import numpy as np
+        import sympy as sp
+        import matplotlib.pyplot as plt
+
+        from msanalysis import claims, symbolic
+        from msanalysis.losses import focal, with_stationary_term
+        from msanalysis.sweep import sweep_eta
+        from msanalysis.symbolic import ALPHA, ETA, XI
+        """),
+    Md("""
+        ## 1. The argument
+
+        dℓ/dξ is continuous on (0, 1) and tends to −∞ as ξ → 0⁺ (the −log ξ of CE). If it is
+        positive as ξ → 1⁻, it must cross zero in between (intermediate value theorem). For `ms`
+        that limit is affine in η, so the threshold η_c is where it crosses zero.
+        """),
+    Code("""
+        g = symbolic.grad_xi("ms")
+        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.limit(g, XI, 1, "-")
+        (eta_c,) = sp.solve(at_one, ETA)
+        print("dℓ/dξ → ", at_zero, "as ξ → 0⁺ and →", at_one, "as ξ → 1⁻;  η_c =", eta_c)
+        assert eta_c == symbolic.eta_threshold("ms")
+        """),
+    Md("""
+        The other direction: for η ≤ η_c there is no root. The closed form of lesson 1 shows it:
+        the admissible root ξ*(η) reaches 1 exactly at η = η_c and exceeds 1 below it.
+        """),
+    Code("""
+        root = symbolic.stationary_closed_form("ms")[1]
+        print("ξ*(η) =", root, "; ξ* = 1 at η =", sp.solve(sp.Eq(root, 1), ETA))
+        for value in (sp.Rational(2, 5), sp.Rational(1, 2), sp.Rational(3, 5)):
+            print(f"η = {value}: ξ* = {sp.N(root.subs(ETA, value), 6)}, stationary points in (0, 1):",
+                  [sp.N(p.xi, 6) for p in symbolic.stationary_points("ms", eta=value)])
+
+        etas = np.linspace(0.3, 5, 300)
+        plt.figure(figsize=(5, 3.2))
+        plt.plot(etas, sp.lambdify(ETA, root, "numpy")(etas))
+        plt.axhline(1, c="k", lw=0.8); plt.axvline(float(eta_c), ls=":", c="gray")
+        plt.xlabel("η"); plt.ylabel("ξ*(η)"); plt.title("the finite stationary point of ms")
+        plt.show()
+        """),
+    Md("""
+        ## 2. Confirm it by gradient descent
+
+        `msanalysis.sweep.sweep_eta` runs gradient descent on a one-sample problem (a positive at
+        x = 1, model σ(wx + b)) for every η of a grid and several initial logits at once. A run
+        converges to a finite point exactly when the loss has a finite stationary point; the
+        sweep decides that with an order-preservation certificate rather than by eye (see the
+        module's docstring for why "the gradient got small" is not enough near the threshold).
+        """),
+    Code("""
+        ETA_STEP = 0.005
+        sweep = sweep_eta("ms", n_eta=200, eta_step=ETA_STEP, steps=5000)
+        print(f"threshold by GD: {sweep.threshold_empirical:.3f}, by sympy: {sweep.threshold_symbolic}, "
+              f"agree within the grid step: {sweep.agrees}")
+        assert sweep.agrees and sweep.monotone_phases
+
+        start = int(np.argmin(np.abs(sweep.inits)))  # the run started at logit 0
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.plot(sweep.etas, sweep.z_final[:, start], label=f"final logit after {sweep.steps} steps")
+        ax.fill_between(sweep.etas, 0, sweep.z_final.max(), where=sweep.certified, alpha=0.15,
+                        label="certified: every run converges")
+        ax.axvline(sweep.threshold_symbolic, ls=":", c="gray", label="sympy η_c")
+        ax.set(xlabel="η", ylabel="final logit z"); ax.legend()
+        plt.show()
+        """),
+    Md("""
+        ## 3. The paper's Theorem 3, in the ledger
+
+        The paper states η > 1/2 for eq. 7 (Section 5) and for the appendix's regularised CE
+        (eq. 31). Lesson 1 showed that eq. 31 with 2η is eq. 7 with η, up to a constant, so the two
+        thresholds cannot both be 1/2:
+        """),
+    Code("""
+        print("η_c of centred-ce (eq. 31):", symbolic.eta_threshold("centred-ce"))
+        for row in (claims.theorem3_section5(), claims.theorem3_appendix()):
+            print(f"{row.id}: {row.verdict.value}: {row.derived}")
+        """),
+    Md("""
+        ## 4. A loss the paper does not treat
+
+        Section 5 adds the term to any loss of ξ; `with_stationary_term` builds that transform.
+        Take the focal loss with γ = 0 and α = 1/2 (half of CE) and add the term:
+        """),
+    Code("""
+        new_loss = with_stationary_term(focal, eta=ETA, alpha=sp.Rational(1, 2), gamma=0)
+        expr = new_loss(symbolic.true_class())  # the same definition, evaluated on sympy symbols
+        expr
+        """),
+    Exercise(
+        1,
+        """
+        Predict the η threshold of `new_loss` with the argument of section 1 (no sweep yet) and
+        give it as an exact sympy number `answer_1`.
+        """,
+        """
+        answer_1 = ...  # an exact number
+        """,
+        """
+        slope = sp.diff(expr, XI)
+        print("dℓ/dξ → ", sp.limit(slope, XI, 0, "+"), "at 0⁺ and", sp.limit(slope, XI, 1, "-"), "at 1⁻")
+        (answer_1,) = sp.solve(sp.limit(slope, XI, 1, "-"), ETA)
+        answer_1  # half the CE weight, half the threshold
+        """,
+        """
+        # new_loss is the registry's MS-focal at α = 1/2, γ = 0, whose threshold sympy derives:
+        assert sp.simplify(expr - symbolic.loss("ms-focal", alpha=sp.Rational(1, 2), gamma=0)) == 0
+        expected = symbolic.eta_threshold("ms-focal", alpha=sp.Rational(1, 2), gamma=0)
+        assert sp.sympify(answer_1) == expected, f"{answer_1} is not {expected}"
+        """,
+    ),
+    Exercise(
+        2,
+        """
+        Confirm your prediction by gradient descent: run `sweep_eta` for that loss (it is
+        `"ms-focal"` with `alpha=0.5, gamma=0`) on the grid of section 2 (200 values, step
+        `ETA_STEP`, 5000 steps) and give the threshold it finds as the float `answer_2`.
+        """,
+        """
+        answer_2 = ...  # a float
+        """,
+        """
+        new_sweep = sweep_eta("ms-focal", alpha=0.5, gamma=0, n_eta=200, eta_step=ETA_STEP, steps=5000)
+        answer_2 = new_sweep.threshold_empirical
+        answer_2
+        """,
+        """
+        expected = float(symbolic.eta_threshold("ms-focal", alpha=sp.Rational(1, 2), gamma=0))
+        assert abs(answer_2 - expected) <= ETA_STEP * (1 + 1e-9), f"{answer_2} is not within {ETA_STEP} of {expected}"
+        """,
+    ),
+    Exercise(
+        3,
+        """
+        Generalise: give `answer_3 = (threshold_gamma0, threshold_gamma2)`, where
+        `threshold_gamma0` is the threshold of focal(α, γ = 0) + term as an expression of `ALPHA`,
+        and `threshold_gamma2` the threshold for γ = 2, α = 1. Why is the second one what it is?
+        """,
+        """
+        answer_3 = ...  # (expression of ALPHA, number)
+        """,
+        """
+        def threshold(base_params):
+            slope = sp.diff(with_stationary_term(focal, eta=ETA, **base_params)(symbolic.true_class()), XI)
+            at_one = sp.limit(slope, XI, 1, "-")
+            roots = [r for r in sp.solve(at_one, ETA) if r.is_nonnegative is not False]
+            return roots[0] if roots else sp.Integer(0)  # at_one > 0 for every η > 0
+
+        # γ > 0: focal's (1 − ξ)^γ factor makes its slope vanish at ξ → 1, so the term's 2η wins
+        # for any η > 0: the threshold is 0.
+        answer_3 = (threshold({"alpha": ALPHA, "gamma": 0}), threshold({"alpha": 1, "gamma": 2}))
+        answer_3
+        """,
+        """
+        for alpha in (sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(3, 4), 1):
+            expected = symbolic.eta_threshold("ms-focal", alpha=alpha, gamma=0)
+            assert sp.sympify(answer_3[0]).subs(ALPHA, alpha) == expected, f"α = {alpha}: expected {expected}"
+        expected = symbolic.eta_threshold("ms-focal", alpha=1, gamma=2)
+        assert sp.sympify(answer_3[1]) == expected, f"γ = 2: expected {expected}"
+        """,
+    ),
+    Md("""
+        **Takeaway.** The threshold is where lim_{ξ→1⁻} dℓ/dξ changes sign: 2η − α for a CE part
+        of weight α, so η_c = α/2 (1/2 for eq. 7, 1 for eq. 31 whose term is half as strong), and
+        0 whenever the base loss's slope already vanishes at ξ → 1 (focal with γ > 0).
+        """),
+]
+
+# ============================================================================== lesson 4
+
+LESSON_4 = [
+    Md("""
+        # Lesson 4: where gradient descent goes
+
+        **Learning goal.** Watch full-batch gradient descent on small separable data: with CE the
+        direction of w converges to the max-margin separator while |w| grows like log t; with MS
+        it stops at a finite stationary point. Then see when that finite point centres the
+        decision boundary (Theorem 2's symmetric data) and when it does not.
+
+        `msanalysis.simulate.simulate` runs GD from w = 0, b = 0 on a named data set with the
+        model σ(w·x + b), the loss summed over samples, and its gradient taken from
+        `symbolic.grad_logit` (lambdified) through the chain rule of the linear score. It
+        returns the trajectory and what it shows: convergence, the boundary against the
+        hard-margin SVM (the max-margin separator, solved by scipy), the fit |w| ≈ a + c log t.
+        """),
+    Code("""
+        import numpy as np
+        import sympy as sp
+        import matplotlib.pyplot as plt
+
+        from msanalysis import claims, symbolic
+        from msanalysis.simulate import get_dataset, max_margin, simulate
+
+        ETA_VALUE = 1.5
+        """),
+    Md("""
+        ## 1. CE on the two segments of Figure 1
+
+        Two parallel segments, offset so that symmetry alone does not fix the boundary's
+        direction. The dashed line is the max-margin separator.
+        """),
+    Code("""
+        segments = get_dataset("segments")
+        svm = max_margin(segments.x, segments.y)
+        ce = simulate("segments", "ce", steps=20000)
+
+        fig, (ax_data, ax_angle, ax_norm) = plt.subplots(1, 3, figsize=(13, 3.4))
+        for label, marker in ((1, "o"), (-1, "x")):
+            pts = segments.x[segments.y == label]
+            ax_data.scatter(pts[:, 0], pts[:, 1], marker=marker, label=f"y = {label:+d}")
+        grid = np.linspace(-3.5, 3.5, 2)
+        for w, b, style, name in ((svm.w, svm.b, "--", "max margin"), (np.array(ce.w), ce.b, "-", "CE, t = 20000")):
+            ax_data.plot(grid, -(w[0] * grid + b) / w[1], style, label=name)
+        ax_data.set(title="Figure 1's segments", ylim=(-2, 2)); ax_data.legend(fontsize=8)
+        steps = np.array(ce.trajectory["step"])
+        ax_angle.semilogx(steps, ce.trajectory["angle_deg"])
+        ax_angle.set(xlabel="step t", ylabel="angle(w, SVM normal) [deg]", title="direction")
+        ax_norm.semilogx(steps, ce.trajectory["w_norm"])
+        ax_norm.set(xlabel="step t", ylabel="|w|", title=f"|w| ≈ a + {ce.w_log_slope:.2f} log t")
+        plt.tight_layout(); plt.show()
+        print(f"converged: {ce.converged}; final angle {ce.angle_deg:.2f}°; |w| log-slope {ce.w_log_slope:.3f}")
+        """),
+    Md("""
+        CE never converges: |w| grows without bound, about log t (a straight line against log t),
+        while the angle to the max-margin normal keeps shrinking, slowly (like 1/log t). This is
+        Soudry et al. (2018): on separable data GD with CE converges *in direction* to the
+        max-margin separator. The paper's Theorem 1 says CE does not reach the robust boundary;
+        the ledger row shows why that reading fails:
+        """),
+    Code("""
+        row = claims.theorem1_boundary()
+        print(f"{row.id}: {row.verdict.value}\\n  paper: {row.paper}\\n  derived: {row.derived}")
+        """),
+    Md("""
+        ## 2. MS on Theorem 2's data: a finite stationary point, centred
+
+        Positives at x = 1, negatives at x = −1. MS (η = 3/2) converges: |w| stops, every sample
+        sits at the ξ* of lesson 1, and the boundary is the max-margin one, x = 0.
+        """),
+    Code("""
+        ms_sym = simulate("paper-4pt", "ms", {"eta": ETA_VALUE})
+        ce_sym = simulate("paper-4pt", "ce")
+        for r in (ms_sym, ce_sym):
+            print(f"{r.loss}: converged {r.converged}, w = {r.w[0]:.4f}, boundary {r.boundary:.2e} "
+                  f"(max margin {r.max_margin_boundary:.2e}), ξ of the samples {np.round(r.xi_final, 6)}")
+        print("ξ* of ms at η = 3/2:", ms_sym.xi_star, "| GD end point matches sympy's stationary point:",
+              ms_sym.matches_symbolic)
+        assert ms_sym.converged and ms_sym.at_sample_stationary and not ce_sym.converged
+
+        plt.figure(figsize=(5, 3.2))
+        for r in (ms_sym, ce_sym):
+            plt.semilogx(r.trajectory["step"], r.trajectory["w_norm"], label=r.loss)
+        plt.xlabel("step t"); plt.ylabel("|w|"); plt.legend(); plt.title("Theorem 2's data")
+        plt.show()
+        """),
+    Md("""
+        ## 3. When MS does not centre the boundary
+
+        Add one positive farther out: positives at 1 and 3, a negative at −1. The max-margin
+        boundary is still x = 0 (it depends only on the closest points). MS wants *every* sample
+        at ξ*, which two parameters (w, b) cannot give three distinct points; its stationary
+        point balances the pulls instead, and the boundary moves.
+        """),
+    Code("""
+        ms_asym = simulate("asymmetric", "ms", {"eta": ETA_VALUE})
+        ce_asym = simulate("asymmetric", "ce")
+        for r in (ms_asym, ce_asym):
+            print(f"{r.loss}: converged {r.converged}, boundary {r.boundary:+.6f}, max margin {r.max_margin_boundary:+.1e}")
+        row = claims.theorem2_general()
+        print(f"\\n{row.id}: {row.verdict.value}\\n  derived: {row.derived}")
+        """),
+    Md("""
+        So Theorem 2's centring is a property of its symmetric two-point data, not of MS: on the
+        asymmetric set MS converges to a boundary 0.196 off the centre, while CE (which never
+        converges) keeps approaching the max-margin one.
+        """),
+    Exercise(
+        1,
+        """
+        Find MS's stationary point on the asymmetric data with sympy instead of gradient descent.
+        `symbolic.linear_system("ms", ((1, 1), (3, 1), (-1, 0)), eta=ETA_VALUE)` gives the summed
+        loss of points (x, label) with its gradients `grad_w`, `grad_b` in the symbols
+        `symbolic.W`, `symbolic.B` and the `boundary` as an expression of them. Solve the
+        gradient system with `sp.nsolve` and give the boundary as the float `answer_1`.
+        """,
+        """
+        answer_1 = ...  # a float
+        """,
+        """
+        system = symbolic.linear_system("ms", ((1, 1), (3, 1), (-1, 0)), eta=ETA_VALUE)
+        w_star, b_star = sp.nsolve([system.grad_w, system.grad_b], [symbolic.W, symbolic.B], [0.5, 0.0], prec=30)
+        answer_1 = float(system.boundary.subs({symbolic.W: w_star, symbolic.B: b_star}))
+        answer_1
+        """,
+        """
+        assert abs(answer_1 - ms_asym.boundary) < 1e-8, f"{answer_1}; gradient descent ended at {ms_asym.boundary}"
+        """,
+    ),
+    Exercise(
+        2,
+        """
+        Imbalanced data: five positives at x = 1 and one negative at x = −1 (data set
+        `"imbalanced"`). Does MS (η = 3/2) centre the boundary there? Give the boundary it
+        converges to as the float `answer_2`, and explain in a comment why the imbalance does or
+        does not matter.
+        """,
+        """
+        answer_2 = ...  # a float
+        """,
+        """
+        imbalanced = simulate("imbalanced", "ms", {"eta": ETA_VALUE})
+        # Only two distinct positions: (w, b) = (logit ξ*, 0) puts every sample at ξ*, where each
+        # sample's gradient is zero on its own, so the counts do not matter: centred at x = 0.
+        answer_2 = imbalanced.boundary
+        print(imbalanced.converged, imbalanced.at_sample_stationary)
+        answer_2
+        """,
+        """
+        # At (w, b) = (logit ξ*, 0) every sample has ξ = ξ*: check that this zeroes sympy's
+        # gradient of the imbalanced loss, and that its boundary is the answer.
+        xi_star = symbolic.stationary_points("ms", eta=ETA_VALUE)[0].xi
+        system = symbolic.linear_system("ms", ((1, 1),) * 5 + ((-1, 0),), eta=ETA_VALUE)
+        at = {symbolic.W: symbolic.logit(xi_star), symbolic.B: 0}
+        assert all(abs(sp.N(g.subs(at), 50)) < 1e-40 for g in (system.grad_w, system.grad_b))
+        expected = float(system.boundary.subs(at))
+        assert abs(answer_2 - expected) < 1e-8, f"{answer_2} is not {expected}"
+        """,
+    ),
+    Exercise(
+        3,
+        """
+        The paper's proofs use the score 2(w·x + b) − 1 instead of w·x + b (`simulate(...,
+        parametrisation="odd")`). Predict c in |w| ≈ a + c log t for CE on Theorem 2's data with
+        that score (section 2 measured c ≈ 1 with the plain score) and give it as `answer_3`.
+        """,
+        """
+        answer_3 = ...  # a number
+        """,
+        """
+        # With b at 1/2 every sample's logit is 2w, the loss 4 log(1 + e^(−2w)), so
+        # dw/dt ∝ e^(−2w), e^(2w) ∝ t and w ≈ (1/2) log t.
+        answer_3 = sp.Rational(1, 2)
+        answer_3
+        """,
+        """
+        odd = simulate("paper-4pt", "ce", parametrisation="odd")
+        assert not odd.converged and abs(float(answer_3) - odd.w_log_slope) < 0.05, f"measured slope {odd.w_log_slope:.3f}"
+        """,
+    ),
+    Md("""
+        **Takeaway.** CE's iterates run off to infinity along the max-margin direction; MS's stop
+        at a finite point where every sample would like ξ = ξ*. That point is the max-margin
+        boundary when the data let every sample reach ξ* at once (two distinct positions), and
+        generally is not otherwise.
+        """),
+]
+
 LESSONS: dict[str, list] = {
     "01-stationary-points": LESSON_1,
     "02-chain-rule-through-softmax": LESSON_2,
+    "03-eta-threshold": LESSON_3,
+    "04-where-gradient-descent-goes": LESSON_4,
 }
 
 
