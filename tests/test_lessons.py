@@ -4,6 +4,8 @@ Every notebook (lesson and solutions) is executed with nbclient in a python3 ker
 the notebook's folder, with this checkout first on the kernel's PYTHONPATH (pytest puts the
 checkout on its own sys.path, but a kernel is a separate process). A lesson with a cell tagged
 ``parameters`` gets a smaller size injected right after it (``SMALL``), as papermill does.
+In a solutions notebook every check must pass, and must then reject a wrong answer (each check
+is rerun on one in an injected cell), so no check is vacuous.
 
 The committed notebooks must also be exactly what docs/lessons/make_lessons.py writes (so the
 student and solution versions share their check cells), without outputs.
@@ -29,8 +31,9 @@ pytest.importorskip("ipykernel", reason="ipykernel is not installed; run pip ins
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "docs" / "lessons"
 NOTEBOOKS = sorted(LESSONS.glob("*.ipynb")) + sorted((LESSONS / "solutions").glob("*.ipynb"))
-# Overrides for cells tagged `parameters`: small enough for CI, large enough to mean something.
-SMALL = {"N_TRAIN": 2000, "N_TEST": 300, "EPOCHS": 1}
+# Overrides for cells tagged `parameters`: small enough for CI (the numbers then mean little; the
+# test checks that the lesson runs and that its solutions pass their checks).
+SMALL = {"N_TRAIN": 2000, "EPOCHS": 1, "N_TEST": 64, "ATTACK_STEPS": 2}
 SLOW = {"05"}  # lessons that train a network: marked slow
 
 
@@ -43,15 +46,41 @@ def _tagged(nb, tag: str) -> list[int]:
     return [i for i, cell in enumerate(nb.cells) if tag in cell.metadata.get("tags", [])]
 
 
-def _inject_small_parameters(nb) -> None:
-    """Insert a cell overriding the parameters cell's sizes (only names it defines)."""
+def _inject_parameters(nb, overrides: dict) -> None:
+    """Insert a cell after each parameters cell overriding the names it defines."""
     for i in reversed(_tagged(nb, "parameters")):
         names = set(re.findall(r"^(\w+)\s*=", nb.cells[i].source, flags=re.M))
-        lines = [f"{k} = {v!r}" for k, v in SMALL.items() if k in names]
+        lines = [f"{k} = {v!r}" for k, v in overrides.items() if k in names]
         if lines:
             cell = nbformat.v4.new_code_cell("\n".join(lines))
             cell.metadata["tags"] = ["injected-parameters"]
             nb.cells.insert(i + 1, cell)
+
+
+WRONG = 0.123456789  # an answer no exercise has
+
+
+def _inject_wrong_answers(nb) -> None:
+    """After each check, rerun it on a wrong answer (then restore the right one)."""
+    for i in reversed(_tagged(nb, "check")):
+        number = _exercise_number(nb.cells[i])
+        source = (
+            f"_right, answer_{number} = answer_{number}, {WRONG!r}\n"
+            "try:\n"
+            f"    exec({nb.cells[i].source!r})\n"
+            "except Exception as err:\n"
+            "    print('wrong answer rejected:', type(err).__name__)\n"
+            "else:\n"
+            "    print('wrong answer accepted')\n"
+            f"answer_{number} = _right"
+        )
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = ["injected-wrong-answer"]
+        nb.cells.insert(i + 1, cell)
+
+
+def _exercise_number(cell) -> str:
+    return re.search(r"# Check exercise (\d+)", cell.source).group(1)
 
 
 def _kernel_env() -> dict[str, str]:
@@ -59,9 +88,11 @@ def _kernel_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
 
 
-def _run(path: Path):
+def _run(path: Path, overrides: dict, *, wrong_answers: bool):
     nb = nbformat.read(path, as_version=4)
-    _inject_small_parameters(nb)
+    _inject_parameters(nb, overrides)
+    if wrong_answers:
+        _inject_wrong_answers(nb)
     client = nbclient.NotebookClient(
         nb,
         timeout=600,
@@ -82,18 +113,26 @@ def test_there_are_lessons_and_solutions() -> None:
     assert lessons and lessons == solutions
 
 
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One checkpoint folder for the module: a solutions notebook reuses its lesson's training."""
+    return tmp_path_factory.mktemp("lesson-runs")
+
+
 @pytest.mark.parametrize("path", [_param(p) for p in NOTEBOOKS])
-def test_notebook_runs(path: Path) -> None:
-    nb = _run(path)
+def test_notebook_runs(path: Path, run_dir: Path) -> None:
+    solutions = path.parent.name == "solutions"
+    nb = _run(path, {**SMALL, "RUN_DIR": str(run_dir)}, wrong_answers=solutions)
     checks = _tagged(nb, "check")
     assert checks, f"{path.name} has no exercise checks"
-    solutions = path.parent.name == "solutions"
     for i in checks:
-        printed = _stdout(nb.cells[i])
-        number = re.search(r"# Check exercise (\d+)", nb.cells[i].source).group(1)
+        printed, number = _stdout(nb.cells[i]), _exercise_number(nb.cells[i])
         # Solutions must pass every check; a lesson's unanswered checks only say so.
         expected = f"Exercise {number}: correct" if solutions else f"Exercise {number}: not answered yet"
         assert expected in printed, f"{path.name}, check of exercise {number} printed {printed!r}"
+        if solutions:  # and the check is not vacuous: it rejects a wrong answer
+            rejected = _stdout(nb.cells[i + 1])
+            assert "wrong answer rejected: AssertionError" in rejected, f"{path.name}, exercise {number}: {rejected!r}"
 
 
 def test_committed_notebooks_are_the_generators_output() -> None:
