@@ -291,6 +291,13 @@ def test_bad_module_settings_raise():
         build_loss("spectral-decoupling")
 
 
+@pytest.mark.parametrize("dtype", [torch.int32, torch.uint8])
+def test_any_integer_label_dtype_gives_the_int64_result(dtype):
+    logits, target = _batch()
+    loss = FamilyLoss("ms", eta=1.5, weight=torch.linspace(0.5, 1.5, 6, dtype=torch.float64))
+    torch.testing.assert_close(loss(logits, target.to(dtype)), loss(logits, target), rtol=0, atol=0)
+
+
 def test_check_values_false_skips_the_value_checks():
     logits = torch.tensor([[0.0, math.nan, 0.0]])
     assert torch.isnan(FamilyLoss("ce", check_values=False)(logits, torch.tensor([0])))

@@ -29,7 +29,7 @@ from typing import Any, Callable, Literal
 import torch
 from torch import nn
 
-from ..losses import ETA, LOSSES, TrueClass, get_loss, with_stationary_term
+from ..losses import ETA, TrueClass, get_loss, with_stationary_term
 
 __all__ = [
     "true_class_from_logits",
@@ -94,14 +94,15 @@ def true_class_from_logits(logits: torch.Tensor, target: torch.Tensor) -> TrueCl
 
     Args:
       logits: (N, K) floating tensor (not checked here: see :func:`check_logits_target`).
-      target: (N,) integer class indices in [0, K).
+      target: (N,) integer class indices in [0, K), any integer dtype.
 
     Returns:
-      A TrueClass of (N,) tensors, in the dtype of ``logits`` (float32 at least); ``log_q`` is
-      computed on first access.
+      A TrueClass of (N,) tensors, in the dtype of ``logits`` (float32 at least); ``p``, ``q``
+      and ``log_q`` are computed on first access.
     """
     if logits.dtype in (torch.float16, torch.bfloat16):
         logits = logits.float()
+    target = target.long()  # gather/scatter index dtype; no copy when already int64
     log_p = torch.log_softmax(logits, dim=-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
     return _LogitsTrueClass(logits, target, log_p)
 
@@ -252,6 +253,7 @@ class FamilyLoss(nn.Module):
         check_logits_target(logits, target, check_values=self.check_values, binary_only=self.binary_only)
         if self.weight is not None and self.weight.shape != (logits.shape[1],):
             raise ValueError(f"weight has shape {tuple(self.weight.shape)}; logits have K={logits.shape[1]}")
+        target = target.long()  # uint8 labels would index ``weight`` as a boolean mask
         loss = self._loss_fn(true_class_from_logits(logits, target))
         if self.check_values:
             check_finite_loss(loss, logits)
