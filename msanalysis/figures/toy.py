@@ -147,6 +147,7 @@ def _panel(ax: Any, experiment: ToyExperiment, data: ToyData, loss: ToyLoss, see
     # Confidence = max softmax probability = σ(|o_1 - o_0|) for two logits.
     confidence = 1.0 / (1.0 + np.exp(-np.abs(grid.values)))
     filled = ax.contourf(grid.xs, grid.ys, confidence, levels=np.linspace(0.5, 1.0, 11), cmap="Greys", vmin=0.5, vmax=1.25)
+    filled.set_rasterized(True)  # keeps the PDF small; lines and points stay vector
     ax.contour(grid.xs, grid.ys, grid.values, levels=[0.0], colors="tab:orange", linewidths=2.0)
     ax.plot(grid.xs, data.reference(grid.xs), "--", color="tab:green", linewidth=1.2)
     for label, colour in ((0, "tab:blue"), (1, "tab:red")):
