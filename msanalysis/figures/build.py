@@ -64,12 +64,6 @@ def toy_figures(names: Iterable[str], *, eta: float) -> list[ToyFigure]:
     return figures
 
 
-TABLE_COLUMNS = (
-    "figure", "data", "loss", "seeds", "min_distance_mean", "min_distance_std", "min_distance_class0_mean",
-    "min_distance_class1_mean", "offset_mean", "offset_std", "coverage_min", "misclassified_max",
-)
-
-
 def boundary_table(experiment: ToyExperiment, figures: Sequence[ToyFigure], seeds: int) -> list[dict[str, object]]:
     """One row per (figure, loss): boundary statistics over seeds 0 .. seeds-1 (std: ddof = 0)."""
     rows = []
