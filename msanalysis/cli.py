@@ -19,6 +19,11 @@ from typing import Sequence
 COMMANDS: dict[str, str] = {
     "verify": "verify",
     "proofs": "proofs",
+    "models": "models",
+    "train": "train",
+    "check-gradients": "check_gradients",
+    "simulate": "simulate",
+    "sweep-eta": "sweep_eta",
     "figures": "figures",
 }
 

@@ -24,9 +24,12 @@ from msanalysis.figures.loss_curves import (
     fig2_columns,
     fig2_curves,
     figure2,
+    printed_column,
     printed_zeros,
 )
-from msanalysis.figures.toy import ToyExperiment, ToyLoss
+from msanalysis.figures.toy import ToyExperiment, ToyLoss, ToyNetworks
+from msanalysis.training.models import build_model
+from msanalysis.figures.trajectories import figure_trajectories, trajectory_columns, trajectory_runs
 from msanalysis.figures.toy_data import TOY_DATA, curved, linearly_separable, max_margin_line, separable
 from msanalysis.paper import PRINTED_GRADIENTS
 
@@ -43,8 +46,8 @@ def _expected_columns(eta: float) -> dict[str, sp.Expr]:
         exprs[f"loss_{curve.name}"] = curve.loss
         exprs[f"grad_{curve.name}"] = curve.grad
     subs = {symbolic.ETA: sp.nsimplify(eta), symbolic.GAMMA: 2, symbolic.ALPHA: 1}
-    for number, eq in PRINTED_GRADIENTS.items():
-        exprs[f"printed_eq{number}"] = eq.expr.subs(subs)
+    for loss, (_, expr) in PRINTED_GRADIENTS.items():
+        exprs[printed_column(loss)] = expr.subs(subs)
     return exprs
 
 
@@ -98,14 +101,14 @@ def test_stationary_markers_at_symbolic_values() -> None:
 def test_printed_zeros_are_zeros_of_the_printed_expressions() -> None:
     hollow = sorted(line.get_xdata()[0] for line in figure2(eta=1.5).axes[1].lines if line.get_mfc() == "white")
     zeros = []
-    for number, eq in PRINTED_GRADIENTS.items():
-        expr = eq.expr.subs({symbolic.ETA: sp.Rational(3, 2), symbolic.GAMMA: 2, symbolic.ALPHA: 1})
-        for x in printed_zeros(number, eta=1.5):
+    for loss, (equation, printed) in PRINTED_GRADIENTS.items():
+        expr = printed.subs({symbolic.ETA: sp.Rational(3, 2), symbolic.GAMMA: 2, symbolic.ALPHA: 1})
+        for x in printed_zeros(loss, eta=1.5):
             assert abs(float(expr.subs(symbolic.XI, x))) < 1e-12
             zeros.append(x)
-        if number == 8:  # polynomial: compare with sympy's exact roots in (0, 1)
+        if equation == "eq. 8":  # polynomial: compare with sympy's exact roots in (0, 1)
             exact = [r for r in sp.solve(expr, symbolic.XI) if 0 < r < 1]
-            np.testing.assert_allclose(printed_zeros(8, eta=1.5), [float(r) for r in exact], rtol=1e-14)
+            np.testing.assert_allclose(printed_zeros("ms", eta=1.5), [float(r) for r in exact], rtol=1e-14)
     np.testing.assert_array_equal(hollow, sorted(zeros))
 
 
@@ -178,6 +181,17 @@ def test_seeds_train_independently() -> None:
     assert not np.allclose(two.logit_difference(data, loss, 0)(grid), two.logit_difference(data, loss, 1)(grid))
 
 
+def test_toy_networks_are_the_registry_mlp() -> None:
+    x = torch.tensor([[0.5, -1.0], [2.0, 0.3]])
+    nets = ToyNetworks((3, 7), hidden=16)
+    for i, seed in enumerate((3, 7)):
+        torch.manual_seed(seed)
+        reference = build_model("mlp", num_classes=2, in_channels=2, hidden=16)
+        with torch.no_grad():
+            torch.testing.assert_close(nets(x, i), reference(x), rtol=0, atol=0)
+            torch.testing.assert_close(nets(x)[i], reference(x), rtol=1e-6, atol=1e-6)
+
+
 def test_toy_figure_with_tiny_budget_writes_files(tmp_path: Path) -> None:
     torch.set_num_threads(1)
     experiment = ToyExperiment(seeds=2, steps=3, window=Window(step=0.1))
@@ -201,3 +215,16 @@ def _args(*argv: str) -> argparse.Namespace:
 def test_command_rejects_bad_usage(argv: tuple[str, ...], tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         figures_command.run(_args("--out", str(tmp_path), *argv))
+
+
+def test_trajectory_figure_draws_the_simulated_runs() -> None:
+    runs = trajectory_runs(eta=1.5, steps=200)
+    columns = trajectory_columns(runs)
+    fig = figure_trajectories(runs)
+    drawn = [line for line in fig.axes[0].lines]  # |w| of the first data set, one line per loss
+    first = [r for r in runs if r.dataset == runs[0].dataset]
+    assert len(drawn) == len(first)
+    for line, run in zip(drawn, first):
+        np.testing.assert_array_equal(line.get_ydata(), run.trajectory["w_norm"])
+        rows = (columns["dataset"] == run.dataset) & (columns["loss"] == run.loss)
+        np.testing.assert_array_equal(columns["boundary"][rows], run.trajectory["boundary"])

@@ -1,7 +1,7 @@
 """Make every figure, and the numbers behind it, into one folder: ``msanalysis figures``.
 
-Outputs (in ``out``): ``<name>.png`` and ``<name>.pdf`` for each figure; ``fig2.csv`` and
-``eta-phase.csv`` (the curves of those figures); ``toy_boundaries.csv`` and
+Outputs (in ``out``): ``<name>.png`` and ``<name>.pdf`` for each figure; ``fig2.csv``,
+``eta-phase.csv`` and ``trajectories.csv`` (the curves of those figures); ``toy_boundaries.csv`` and
 ``toy_boundaries.md`` (boundary distances of every toy panel, mean and std over seeds).
 Files carry no dates, so a rerun with the same arguments rewrites the same bytes.
 """
@@ -20,6 +20,7 @@ from tqdm import tqdm
 from .loss_curves import eta_phase_columns, fig2_columns, figure2, figure_eta_phase
 from .toy import ToyExperiment, ToyLoss, figure_toy, panel_losses
 from .toy_data import TOY_DATA, ToyData
+from .trajectories import figure_trajectories, trajectory_columns, trajectory_runs
 
 __all__ = ["TOY_FIGURES", "FIGURE_NAMES", "ToyFigure", "toy_figures", "boundary_table", "build_figures"]
 
@@ -34,7 +35,7 @@ TOY_FIGURES: dict[str, tuple[str, str]] = {
     "fig8": ("lacking-50", "Figure 8"),
     "fig9": ("lacking-90", "Figure 9"),
 }
-FIGURE_NAMES: tuple[str, ...] = ("fig2", "eta-phase", *TOY_FIGURES)
+FIGURE_NAMES: tuple[str, ...] = ("fig2", "eta-phase", "trajectories", *TOY_FIGURES)
 FIG5_ETAS = (0.25, 5.0)  # below the threshold 1/2 of Theorem 3, and well above, next to --eta
 
 
@@ -148,25 +149,42 @@ def build_figures(
     if experiment.seeds != seeds:
         raise ValueError(f"seeds={seeds} but the experiment trains {experiment.seeds} seeds")
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    curves: dict[str, tuple[Callable[[], Figure], Callable[[], dict[str, np.ndarray]]]] = {
-        "fig2": (lambda: figure2(eta=eta), lambda: fig2_columns(eta=eta)),
-        "eta-phase": (figure_eta_phase, eta_phase_columns),
+    return _curve_figures(out, only, eta) + _toy_figures(out, toy_figures(only, eta=eta), experiment, progress)
+
+
+def _curve_figures(out: Path, only: Sequence[str], eta: float) -> list[Path]:
+    """Figure 2, the η phase diagram and the GD trajectories, each with its CSV."""
+    makers: dict[str, Callable[[], tuple[Figure, dict[str, np.ndarray]]]] = {
+        "fig2": lambda: (figure2(eta=eta), fig2_columns(eta=eta)),
+        "eta-phase": lambda: (figure_eta_phase(), eta_phase_columns()),
+        "trajectories": lambda: _trajectories(eta),
     }
-    for name in (n for n in only if n in curves):
-        make_figure, make_columns = curves[name]
-        written += _save(make_figure(), out, name)
-        _write_csv(out / f"{name}.csv", make_columns())
+    written: list[Path] = []
+    for name in (n for n in only if n in makers):
+        fig, columns = makers[name]()
+        written += _save(fig, out, name)
+        _write_csv(out / f"{name}.csv", columns)
         written.append(out / f"{name}.csv")
-    figures = toy_figures(only, eta=eta)
-    runs = [(f.data, loss) for f in figures for loss in f.losses]
-    for data, loss in tqdm(runs, desc=f"toy trainings ({seeds} seeds each)", unit="run", disable=not progress):
+    return written
+
+
+def _trajectories(eta: float) -> tuple[Figure, dict[str, np.ndarray]]:
+    simulations = trajectory_runs(eta=eta)
+    return figure_trajectories(simulations), trajectory_columns(simulations)
+
+
+def _toy_figures(out: Path, figures: list[ToyFigure], experiment: ToyExperiment, progress: bool) -> list[Path]:
+    """Train every toy network (progress bar), draw the figures, write the boundary table."""
+    if not figures:
+        return []
+    trainings = [(f.data, loss) for f in figures for loss in f.losses]
+    desc = f"toy trainings ({experiment.seeds} seeds each)"
+    for data, loss in tqdm(trainings, desc=desc, unit="run", disable=not progress):
         experiment.models(data, loss)
+    written: list[Path] = []
     for fig in figures:
         written += _save(figure_toy(experiment, fig.data, fig.losses, title=f"{fig.caption}: "), out, fig.name)
-    if figures:
-        rows = boundary_table(experiment, figures, seeds)
-        _write_csv(out / "toy_boundaries.csv", rows)
-        _write_markdown(out / "toy_boundaries.md", rows, experiment)
-        written += [out / "toy_boundaries.csv", out / "toy_boundaries.md"]
-    return written
+    rows = boundary_table(experiment, figures, experiment.seeds)
+    _write_csv(out / "toy_boundaries.csv", rows)
+    _write_markdown(out / "toy_boundaries.md", rows, experiment)
+    return written + [out / "toy_boundaries.csv", out / "toy_boundaries.md"]

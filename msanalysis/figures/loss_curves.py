@@ -25,6 +25,7 @@ __all__ = [
     "Fig2Curve",
     "fig2_curves",
     "fig2_columns",
+    "printed_column",
     "printed_zeros",
     "figure2",
     "eta_of_stationary_xi",
@@ -86,11 +87,16 @@ def fig2_curves(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> 
     return curves
 
 
-def _printed(number: int, *, eta: float, gamma: float, alpha: float) -> sp.Expr:
-    """Printed equation ``number`` with the figure's hyper-parameters substituted exactly."""
+def printed_column(loss: str) -> str:
+    """The CSV column of the gradient the paper prints for ``loss``, e.g. 'printed_eq8' for ms."""
+    return "printed_" + PRINTED_GRADIENTS[loss][0].replace(". ", "")
+
+
+def _printed(loss: str, *, eta: float, gamma: float, alpha: float) -> sp.Expr:
+    """The gradient printed for ``loss``, with the figure's hyper-parameters substituted exactly."""
     values = {symbolic.ETA: eta, symbolic.GAMMA: gamma, symbolic.ALPHA: alpha}
     exact = {k: sp.nsimplify(v, rational=True) for k, v in values.items()}
-    return PRINTED_GRADIENTS[number].expr.subs(exact)
+    return PRINTED_GRADIENTS[loss][1].subs(exact)
 
 
 def _evaluate(expr: sp.Expr, xi: np.ndarray) -> np.ndarray:
@@ -106,24 +112,24 @@ def fig2_columns(
     """Every curve of Figure 2 on the grid ``xi``: the content of ``fig2.csv``.
 
     Columns: ``xi``, ``loss_<name>`` and ``grad_<name>`` (dℓ/do, true-class logit) for each
-    loss of :data:`FIG2_LOSSES`, and ``printed_eq<N>`` for each printed gradient of
+    loss of :data:`FIG2_LOSSES`, and ``printed_eq<N>`` for each printed gradient (eq. N) of
     :data:`msanalysis.paper.PRINTED_GRADIENTS`.
     """
     columns: dict[str, np.ndarray] = {"xi": np.asarray(xi, dtype=float)}
     for curve in fig2_curves(eta=eta, gamma=gamma, alpha=alpha):
         columns[f"loss_{curve.name}"] = _evaluate(curve.loss, columns["xi"])
         columns[f"grad_{curve.name}"] = _evaluate(curve.grad, columns["xi"])
-    for number in PRINTED_GRADIENTS:
-        expr = _printed(number, eta=eta, gamma=gamma, alpha=alpha)
-        columns[f"printed_eq{number}"] = _evaluate(expr, columns["xi"])
+    for loss in PRINTED_GRADIENTS:
+        expr = _printed(loss, eta=eta, gamma=gamma, alpha=alpha)
+        columns[printed_column(loss)] = _evaluate(expr, columns["xi"])
     return columns
 
 
-def printed_zeros(number: int, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> list[float]:
-    """Zeros in (0, 1) of printed gradient ``number``: sign changes on :data:`XI_GRID`, refined
+def printed_zeros(loss: str, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> list[float]:
+    """Zeros in (0, 1) of the gradient printed for ``loss``: sign changes on :data:`XI_GRID`, refined
     by Brent's method to float precision (a printed expression is no loss of the family, so
     :func:`msanalysis.symbolic.stationary_points` does not apply)."""
-    fn = sp.lambdify(symbolic.XI, _printed(number, eta=eta, gamma=gamma, alpha=alpha), "math")
+    fn = sp.lambdify(symbolic.XI, _printed(loss, eta=eta, gamma=gamma, alpha=alpha), "math")
     values = [fn(float(x)) for x in XI_GRID]
     return [
         brentq(fn, float(a), float(b), xtol=1e-15)
@@ -165,13 +171,12 @@ def figure2(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> Figu
                              bbox={"fc": "white", "ec": colour, "alpha": 0.9},
                              arrowprops={"arrowstyle": "->", "color": colour})
             notes.append((colour, f"● {curve.name}: stationary point ξ* ≈ {x:.4f} ({point.kind})"))
-    for number, eq in PRINTED_GRADIENTS.items():
-        colour = COLOURS[eq.loss]
-        ax_grad.plot(xi, columns[f"printed_eq{number}"], "--", color=colour,
-                     label=f"{eq.loss}: as printed, eq. {number}")
-        for x in printed_zeros(number, eta=eta, gamma=gamma, alpha=alpha):
+    for loss, (equation, _) in PRINTED_GRADIENTS.items():
+        colour = COLOURS[loss]
+        ax_grad.plot(xi, columns[printed_column(loss)], "--", color=colour, label=f"{loss}: as printed, {equation}")
+        for x in printed_zeros(loss, eta=eta, gamma=gamma, alpha=alpha):
             ax_grad.plot([x], [0.0], "o", mfc="white", color=colour, markersize=7, zorder=5)
-            notes.append((colour, f"○ zero of printed eq. {number}: ξ ≈ {x:.4f}"))
+            notes.append((colour, f"○ zero of printed {equation}: ξ ≈ {x:.4f}"))
     for i, (colour, text) in enumerate(notes):
         ax_grad.text(0.14, 0.05 + 0.055 * (len(notes) - 1 - i), text, transform=ax_grad.transAxes,
                      fontsize=8, color=colour)

@@ -8,20 +8,22 @@ figure) is reproducible bit for bit on one machine.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 
 from ..losses import get_loss
 from ..training.losses import true_class_from_logits
+from ..training.models import build_model
 from .boundary import WINDOW, BoundaryStats, Window, boundary_stats, evaluate_grid
 from .toy_data import ToyData
 
-__all__ = ["ToyLoss", "ToyMLPs", "ToyExperiment", "panel_losses", "figure_toy"]
+__all__ = ["ToyLoss", "ToyNetworks", "ToyExperiment", "panel_losses", "figure_toy"]
 
 
 @dataclass(frozen=True)
@@ -46,36 +48,37 @@ def panel_losses(eta: float) -> tuple[ToyLoss, ...]:
     )
 
 
-class ToyMLPs(nn.Module):
-    """Several independent 2 -> hidden (tanh) -> 2 networks, one per seed, evaluated at once.
+class ToyNetworks:
+    """Several independent ``build_model('mlp')`` networks (2 -> hidden, ReLU -> 2), one per
+    seed, evaluated at once with ``torch.func.vmap``.
 
-    The paper's "two-layer fully-connected network", stacked along a leading seed axis so that
-    one full-batch step trains every seed: the summed loss has, for each network's weights, the
-    gradient of that network's own loss, and Adam acts elementwise, so the runs stay exactly
-    independent. Weights are initialised as ``nn.Linear`` does (uniform ±1/√fan_in), each
-    network from its own generator seeded with its seed.
+    The networks' parameters are stacked along a leading seed axis, so one full-batch step
+    trains every seed: the summed loss has, for each network's weights, the gradient of that
+    network's own loss, and Adam acts elementwise, so the runs stay independent. Network i is
+    initialised by the registry's MLP with the torch seed ``seeds[i]``.
     """
 
-    def __init__(self, seeds: tuple[int, ...], hidden: int = 32) -> None:
-        super().__init__()
-        layers = [self._init(seeds, 2, hidden), self._init(seeds, hidden, 2)]
-        self.w1, self.b1 = (nn.Parameter(t) for t in layers[0])
-        self.w2, self.b2 = (nn.Parameter(t) for t in layers[1])
-
-    @staticmethod
-    def _init(seeds: tuple[int, ...], fan_in: int, fan_out: int) -> tuple[torch.Tensor, torch.Tensor]:
-        bound = fan_in**-0.5
-        weights, biases = [], []
+    def __init__(self, seeds: tuple[int, ...], hidden: int) -> None:
+        nets = []
         for seed in seeds:
-            gen = torch.Generator().manual_seed(seed)
-            weights.append((torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound)
-            biases.append((torch.rand(1, fan_out, generator=gen) * 2 - 1) * bound)
-        return torch.stack(weights), torch.stack(biases)
+            with torch.random.fork_rng(devices=[]):  # the seed stays local to this network
+                torch.manual_seed(seed)
+                nets.append(build_model("mlp", num_classes=2, in_channels=2, hidden=hidden))
+        self.params, self.buffers = stack_module_state(nets)
+        self.base = copy.deepcopy(nets[0]).to("meta")  # structure only; weights come from params
 
-    def forward(self, x: torch.Tensor, index: int | slice = slice(None)) -> torch.Tensor:
-        """(N, 2) inputs -> (S, N, 2) logits, one slice per seed; an int ``index`` (the i-th
-        seed) gives that network's (N, 2) logits alone."""
-        return torch.tanh(x @ self.w1[index] + self.b1[index]) @ self.w2[index] + self.b2[index]
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.params.values())
+
+    def _one(self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        return functional_call(self.base, (params, buffers), (x,))
+
+    def __call__(self, x: torch.Tensor, index: int | None = None) -> torch.Tensor:
+        """(N, 2) inputs -> (S, N, 2) logits of every network, or (N, 2) of network ``index``."""
+        if index is None:
+            return vmap(self._one, in_dims=(0, 0, None))(self.params, self.buffers, x)
+        pick = lambda d: {k: v[index] for k, v in d.items()}  # noqa: E731
+        return self._one(pick(self.params), pick(self.buffers), x)
 
 
 @dataclass
@@ -85,29 +88,29 @@ class ToyExperiment:
     Attributes:
       seeds: networks per (data set, loss); seed s draws its initial weights with seed s.
       steps: full-batch Adam steps per training.
-      hidden: hidden units of each network.
+      hidden: hidden units of each network (64 is the registry MLP's default).
       lr: Adam learning rate.
       window: the grid on which boundaries are measured and drawn.
     """
 
     seeds: int = 5
     steps: int = 2000
-    hidden: int = 32
+    hidden: int = 64
     lr: float = 1e-2
     window: Window = WINDOW
-    _models: dict[tuple[str, ToyLoss], ToyMLPs] = field(default_factory=dict, repr=False)
+    _models: dict[tuple[str, ToyLoss], ToyNetworks] = field(default_factory=dict, repr=False)
     _stats: dict[tuple[str, ToyLoss, int], BoundaryStats] = field(default_factory=dict, repr=False)
 
-    def models(self, data: ToyData, loss: ToyLoss) -> ToyMLPs:
+    def models(self, data: ToyData, loss: ToyLoss) -> ToyNetworks:
         """The networks trained on ``data`` with ``loss``, one per seed."""
         key = (data.name, loss)
         if key not in self._models:
             self._models[key] = self._train(data, loss)
         return self._models[key]
 
-    def _train(self, data: ToyData, loss: ToyLoss) -> ToyMLPs:
+    def _train(self, data: ToyData, loss: ToyLoss) -> ToyNetworks:
         loss_fn = get_loss(loss.name).bind(**dict(loss.params))
-        model = ToyMLPs(tuple(range(self.seeds)), self.hidden)
+        model = ToyNetworks(tuple(range(self.seeds)), self.hidden)
         x = torch.as_tensor(data.points, dtype=torch.float32)
         y = torch.as_tensor(data.labels).repeat(self.seeds)
         optimiser = torch.optim.Adam(model.parameters(), lr=self.lr)
