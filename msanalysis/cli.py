@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "check-gradients": "check_gradients",
     "simulate": "simulate",
     "sweep-eta": "sweep_eta",
+    "figures": "figures",
 }
 
 
