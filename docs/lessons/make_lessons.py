@@ -119,6 +119,7 @@ LESSON_1 = [
         Nothing in this lesson types a formula in: every expression comes from the package.
         """),
     Code("""
+        %matplotlib inline
         import numpy as np
         import sympy as sp
         import matplotlib.pyplot as plt
@@ -316,12 +317,12 @@ LESSON_2 = [
         dℓ/do = dℓ/dξ · ∂ξ/∂o, and everything hinges on the softmax Jacobian.
         """),
     Code("""
+        %matplotlib inline
         import numpy as np
         import sympy as sp
         import torch
-        import matplotlib.pyplot as plt
 
-        from msanalysis import claims, paper, symbolic
+        from msanalysis import claims, figures, paper, symbolic
         from msanalysis.losses import get_loss
         from msanalysis.symbolic import ETA, P_OTHER, XI
         from msanalysis.training.losses import true_class_from_logits
@@ -412,14 +413,13 @@ LESSON_2 = [
         print("autograd   :", autograd.numpy()[rows, target].round(6))
         print("eq. 8 value:", printed_fn(xi).round(6))
         """),
+    Md("""
+        The package's recomputed Figure 2 (`msanalysis.figures.figure2`) draws the derived
+        gradients of CE, focal, MS-focal and MS next to the printed eqs. 5 and 8 (dashed), from
+        the same expressions:
+        """),
     Code("""
-        grid = np.linspace(0.01, 0.999, 300)
-        plt.figure(figsize=(5, 3.4))
-        plt.plot(grid, true_fn(grid), label="derived (= autograd)")
-        plt.plot(grid, printed_fn(grid), "--", label=f"printed {eq}")
-        plt.axhline(0, c="k", lw=0.8)
-        plt.xlabel("ξ"); plt.ylabel("dℓ/do_true"); plt.title("MS, η = 3/2"); plt.legend()
-        plt.show()
+        figures.figure2(eta=1.5)
         """),
     Md("""
         ## 5. The claims ledger
@@ -532,11 +532,12 @@ LESSON_3 = [
         −1/ξ of CE anywhere in (0, 1). Where exactly does that change?
         """),
     Code("""
+        %matplotlib inline
         import numpy as np
         import sympy as sp
         import matplotlib.pyplot as plt
 
-        from msanalysis import claims, symbolic
+        from msanalysis import claims, figures, symbolic
         from msanalysis.losses import focal, with_stationary_term
         from msanalysis.sweep import sweep_eta
         from msanalysis.symbolic import ALPHA, ETA, XI
@@ -565,13 +566,6 @@ LESSON_3 = [
         for value in (sp.Rational(2, 5), sp.Rational(1, 2), sp.Rational(3, 5)):
             print(f"η = {value}: ξ* = {sp.N(root.subs(ETA, value), 6)}, stationary points in (0, 1):",
                   [sp.N(p.xi, 6) for p in symbolic.stationary_points("ms", eta=value)])
-
-        etas = np.linspace(0.3, 5, 300)
-        plt.figure(figsize=(5, 3.2))
-        plt.plot(etas, sp.lambdify(ETA, root, "numpy")(etas))
-        plt.axhline(1, c="k", lw=0.8); plt.axvline(float(eta_c), ls=":", c="gray")
-        plt.xlabel("η"); plt.ylabel("ξ*(η)"); plt.title("the finite stationary point of ms")
-        plt.show()
         """),
     Md("""
         ## 2. Confirm it by gradient descent
@@ -609,6 +603,13 @@ LESSON_3 = [
         print("η_c of centred-ce (eq. 31):", symbolic.eta_threshold("centred-ce"))
         for row in (claims.theorem3_section5(), claims.theorem3_appendix()):
             print(f"{row.id}: {row.verdict.value}: {row.derived}")
+        """),
+    Md("""
+        The package's η phase diagram (`msanalysis.figures.figure_eta_phase`) draws ξ* against η
+        for eq. 7, eq. 31 and MS-focal, with each exact threshold as a dotted line:
+        """),
+    Code("""
+        figures.figure_eta_phase()
         """),
     Md("""
         ## 4. A loss the paper does not treat
@@ -719,11 +720,13 @@ LESSON_4 = [
         hard-margin SVM (the max-margin separator, solved by scipy), the fit |w| ≈ a + c log t.
         """),
     Code("""
+        %matplotlib inline
         import numpy as np
         import sympy as sp
         import matplotlib.pyplot as plt
 
         from msanalysis import claims, symbolic
+        from msanalysis.figures.trajectories import figure_trajectories
         from msanalysis.simulate import get_dataset, max_margin, simulate
 
         ETA_VALUE = 1.5
@@ -781,12 +784,6 @@ LESSON_4 = [
         print("ξ* of ms at η = 3/2:", ms_sym.xi_star, "| GD end point matches sympy's stationary point:",
               ms_sym.matches_symbolic)
         assert ms_sym.converged and ms_sym.at_sample_stationary and not ce_sym.converged
-
-        plt.figure(figsize=(5, 3.2))
-        for r in (ms_sym, ce_sym):
-            plt.semilogx(r.trajectory["step"], r.trajectory["w_norm"], label=r.loss)
-        plt.xlabel("step t"); plt.ylabel("|w|"); plt.legend(); plt.title("Theorem 2's data")
-        plt.show()
         """),
     Md("""
         ## 3. When MS does not centre the boundary
@@ -803,6 +800,13 @@ LESSON_4 = [
             print(f"{r.loss}: converged {r.converged}, boundary {r.boundary:+.6f}, max margin {r.max_margin_boundary:+.1e}")
         row = claims.theorem2_general()
         print(f"\\n{row.id}: {row.verdict.value}\\n  derived: {row.derived}")
+        """),
+    Md("""
+        `msanalysis.figures.trajectories.figure_trajectories` draws these four runs: |w| and the
+        boundary against the step t.
+        """),
+    Code("""
+        figure_trajectories([ms_sym, ce_sym, ms_asym, ce_asym])
         """),
     Md("""
         So Theorem 2's centring is a property of its symmetric two-point data, not of MS: on the
@@ -914,6 +918,7 @@ LESSON_5 = [
         RUN_DIR = "runs"   # checkpoints live here
         """, tags=("parameters",)),
     Code("""
+        %matplotlib inline
         from pathlib import Path
 
         import numpy as np
