@@ -33,7 +33,7 @@ LESSONS = ROOT / "docs" / "lessons"
 NOTEBOOKS = sorted(LESSONS.glob("*.ipynb")) + sorted((LESSONS / "solutions").glob("*.ipynb"))
 # Overrides for cells tagged `parameters`: small enough for CI (the numbers then mean little; the
 # test checks that the lesson runs and that its solutions pass their checks).
-SMALL = {"N_TRAIN": 2000, "EPOCHS": 1, "N_TEST": 64, "ATTACK_STEPS": 2}
+SMALL = {"N_TRAIN": 2000, "EPOCHS": 1, "N_TEST": 64, "N_AUDIT": 32, "ATTACK_STEPS": 2}
 SLOW = {"05"}  # lessons that train a network: marked slow
 
 
