@@ -116,6 +116,9 @@ def test_damaged_checkpoints_are_named(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(CheckpointError, match=f"{path}: damaged or truncated checkpoint"):
         load_checkpoint(path)
+    path.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="not a torch file"):
+        load_checkpoint(path)
     torch.save({"weights": 1}, path)
     with pytest.raises(CheckpointError, match="not an msanalysis checkpoint"):
         load_checkpoint(path)
