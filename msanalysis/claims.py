@@ -392,7 +392,7 @@ def _theorem2_parts() -> dict[str, sp.Expr]:
             if part.free_symbols - {p, S.ETA}:  # pragma: no cover - the rewrite must be complete
                 raise ArithmeticError(f"{eq}: derivative not expressible in {p}: {part}")
             parts[eq] = part
-    return parts
+    return dict(sorted(parts.items(), key=lambda item: int(item[0].split()[-1])))
 
 
 def _gradient_part_claim(eq: str) -> Claim:
@@ -715,6 +715,110 @@ def vector_reading() -> Claim:
         "equally (the configuration a softmax reaches when they are symmetric); msanalysis "
         "implements the true-class reading, for which Theorem 3's threshold is exact (thm3-eq7).",
     )
+
+
+# ------------------------------------------------- gradient-descent evidence (issue 4)
+# Simulations from msanalysis.simulate / msanalysis.sweep: what gradient descent actually does.
+
+
+@check
+def gd_theorem2_symmetric() -> Claim:
+    from .simulate import simulate
+
+    run = simulate("paper-4pt", "ms", {"eta": float(PAPER_ETA)}, parametrisation="odd")
+    exact = bool(run.converged and run.matches_symbolic and run.boundary_gap < 1e-8)
+    return Claim(
+        "gd-thm2-symmetric",
+        "Theorem 2 (gradient descent)",
+        "on the symmetric points, MS (η = 3/2) converges to the boundary at the centre",
+        f"GD converged: {run.converged}; end point equals sympy's stationary point to 1e-8: "
+        f"{run.matches_symbolic}; boundary {run.boundary:.3g} vs max margin {run.max_margin_boundary:.3g}",
+        exact,
+        exact,
+        f"{run.steps} full-batch steps, lr {run.lr:.4g}, model σ(2(wx+b)-1); (w, b) = "
+        f"({run.w[0]:.10f}, {run.b:.10f}), |∇L| = {run.grad_norm:.2e}, ξ at the samples "
+        f"{run.xi_final[0]:.12f} (ξ* = {run.xi_star:.12f}).",
+    )
+
+
+@check
+def gd_theorem2_general() -> Claim:
+    from .simulate import simulate
+
+    runs = {
+        "asymmetric, η = 3/2": simulate("asymmetric", "ms", {"eta": float(PAPER_ETA)}),
+        "paper points, η = 0.45": simulate("paper-4pt", "ms", {"eta": 0.45}, parametrisation="odd"),
+    }
+    centred = [r.converged and r.boundary_gap is not None and r.boundary_gap < 1e-6 for r in runs.values()]
+    exact = all(centred)
+    return Claim(
+        "gd-thm2-general",
+        "Theorem 2 (gradient descent)",
+        "MS loss always makes gradient descent converge to the robust (max-margin) boundary",
+        "; ".join(
+            f"{label}: converged {r.converged}, boundary gap to max margin {r.boundary_gap:.4g}"
+            + ("" if r.converged else f", |w| still growing (slope vs log t {r.w_log_slope:.2f})")
+            for label, r in runs.items()
+        ),
+        exact,
+        exact,
+        "data sets of msanalysis.simulate: positives at 1 and 3 with a negative at -1 (max-margin "
+        "boundary 0); Theorem 2's own two points with η below the threshold 1/2.",
+    )
+
+
+@check
+def gd_theorem1_implicit_bias() -> Claim:
+    from .simulate import simulate
+
+    run = simulate("segments", "ce", {})
+    angle = run.trajectory["angle_deg"]
+    tenth = len(angle) // 10
+    approaching = bool(not run.converged and run.w_log_slope > 0 and angle[-1] < angle[tenth])
+    return Claim(
+        "gd-thm1-implicit-bias",
+        "Theorem 1, Section 3.2 (gradient descent)",
+        "CE does not converge to the robust boundary",
+        f"on Figure 1's segments (gap 1.8) GD on CE never stops (|w| grows ≈ {run.w_log_slope:.2f}·log t) "
+        f"and its direction approaches the max-margin one: angle {angle[tenth]:.2f}° at step "
+        f"{int(run.trajectory['step'][tenth])}, {angle[-1]:.2f}° at step {run.steps}",
+        not approaching,
+        not approaching,
+        "2-D linear model σ(w·x + b), hard-margin SVM (scipy) as the reference; the decrease of "
+        "the angle like 1/log t is the implicit bias of Soudry et al. 2018: CE's boundary moves "
+        "towards the max-margin boundary, slowly.",
+    )
+
+
+def _sweep_claim(name: str, claim_id: str, source: str) -> Claim:
+    from .sweep import sweep_eta
+
+    step = 0.005
+    result = sweep_eta(name, n_eta=401, eta_step=step, steps=10000)
+    printed = float(PRINTED["Theorem 3"])
+    exact = bool(result.agrees and abs(result.threshold_empirical - printed) <= step)
+    return Claim(
+        claim_id,
+        source,
+        f"a finite stationary point for η > {PRINTED['Theorem 3']}",
+        f"gradient descent reaches a finite point for η > {result.threshold_empirical:g} "
+        f"(grid step {step}); sympy's threshold is {result.threshold_symbolic}",
+        exact,
+        exact,
+        f"vectorised 1-D GD over {len(result.etas)} values of η and several starts "
+        f"(msanalysis.sweep, certified by order preservation); agrees with sympy to the grid: "
+        f"{result.agrees}.",
+    )
+
+
+@check
+def gd_theorem3_eq7() -> Claim:
+    return _sweep_claim("ms", "gd-thm3-eq7", "Theorem 3 (Section 5), eq. 7 (gradient descent)")
+
+
+@check
+def gd_theorem3_eq31() -> Claim:
+    return _sweep_claim("centred-ce", "gd-thm3-eq31", "Theorem 3 (appendix), eq. 31 (gradient descent)")
 
 
 # ----------------------------------------------------------------------------- running

@@ -21,6 +21,10 @@ COMMANDS: dict[str, str] = {
     "proofs": "proofs",
     "models": "models",
     "train": "train",
+    "check-gradients": "check_gradients",
+    "simulate": "simulate",
+    "sweep-eta": "sweep_eta",
+    "figures": "figures",
 }
 
 

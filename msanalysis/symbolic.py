@@ -81,9 +81,12 @@ def _exact(name: str, value: Any) -> sp.Expr:
     if isinstance(value, bool) or not isinstance(value, (Real, Fraction, str)):
         raise SymbolicArgumentError(f"{name}={value!r}: expected a number or a sympy expression")
     try:
-        return sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+        exact = sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
     except (sp.SympifyError, TypeError) as err:
         raise SymbolicArgumentError(f"{name}={value!r} is not a number") from err
+    if not exact.is_number:  # a string such as "abc" would otherwise become a new symbol
+        raise SymbolicArgumentError(f"{name}={value!r} is not a number (pass a sympy symbol to keep it symbolic)")
+    return exact
 
 
 def _params(name: str, params: dict[str, Any]) -> tuple[tuple[str, sp.Expr], ...]:

@@ -131,7 +131,9 @@ def test_readme_summary_is_current(rows):
     readme = open("README.md", encoding="utf-8").read()
     start, end = "<!-- ledger-summary:start -->", "<!-- ledger-summary:end -->"
     block = readme.split(start)[1].split(end)[0].strip()
-    assert block == C.summary_markdown(list(rows.values())).strip()
+    assert block == C.summary_markdown(list(rows.values())).strip(), (
+        "README ledger summary is stale: paste `msanalysis verify --summary` between the markers"
+    )
 
 
 def test_committed_proofs_are_current(tmp_path):
