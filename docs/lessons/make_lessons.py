@@ -1037,9 +1037,9 @@ LESSON_5 = [
 
         print(f"{'attack':34} {'MS':>7} {'CE':>7} {'gain':>7} {'margin':>7}  survives")
         for row in summary["rows"]:
-            if "gain" in row:
-                print(f"{row['attack']:34} {row['model']:7.3f} {row['reference']:7.3f} {row['gain']:+7.3f} "
-                      f"{row['noise_margin']:7.3f}  {row['gain_survives']}")
+            reference = f"{row['reference']:7.3f}" if "reference" in row else " " * 7
+            gain = f"{row['gain']:+7.3f} {row['noise_margin']:7.3f}  {row['gain_survives']}" if "gain" in row else ""
+            print(f"{row['attack']:34} {row['model']:7.3f} {reference} {gain}")
         for role, checks in summary["checks"].items():
             print(f"\\nchecks of the {'MS model' if role == 'model' else 'CE reference'}:")
             for check in checks:
