@@ -19,6 +19,10 @@ from typing import Sequence
 COMMANDS: dict[str, str] = {
     "verify": "verify",
     "proofs": "proofs",
+    "attack": "attack",
+    "table1": "table1",
+    "table2": "table2",
+    "audit": "audit",
 }
 
 
