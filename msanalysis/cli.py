@@ -19,6 +19,7 @@ from typing import Sequence
 COMMANDS: dict[str, str] = {
     "verify": "verify",
     "proofs": "proofs",
+    "models": "models",
     "attack": "attack",
     "table1": "table1",
     "table2": "table2",

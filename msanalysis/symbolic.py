@@ -46,13 +46,16 @@ __all__ = [
     "grad_logit",
     "softmax_jacobian",
     "StationaryPoint",
+    "roots_in_unit_interval",
     "stationary_points",
     "stationary_closed_form",
     "eta_threshold",
     "asymptotic_gradient",
     "sigmoid",
     "logit",
-    "TwoPointSystem",
+    "LinearSystem",
+    "linear_system",
+    "score",
     "two_point_system",
 ]
 
@@ -219,39 +222,51 @@ def _sign(value: Any) -> int:
     return int(bool(value > 0)) - int(bool(value < 0))
 
 
-def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[StationaryPoint]:
-    """All roots of dℓ/dξ in (0, 1) for numeric hyper-parameters, with their kind.
+def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[StationaryPoint]:
+    """All zeros in (0, 1) of an expression of ξ with numeric coefficients.
 
-    Rational-function gradients (every loss here except focal with non-integer γ and spectral
-    decoupling) are solved exactly: the numerator polynomial's real roots in (0, 1). Otherwise
-    the gradient's sign is scanned on ``grid`` rational points and each sign change is refined
-    with ``nsolve``; the bracket is the certificate that a root exists there (roots that touch
-    zero without a sign change would be missed, which the docstring of each caller notes).
+    ``kind`` reads the expression as a derivative (of the loss in ξ, or in the logit, which
+    has the same sign): rising through zero is a 'minimum' of the loss.
 
-    Raises:
-      SymbolicArgumentError: if a hyper-parameter is left symbolic.
+    Rational expressions are solved exactly: the numerator polynomial's real roots in (0, 1).
+    Otherwise the sign is scanned on ``grid`` rational points (50 digits) and each sign change
+    is re-checked exactly at its rational ends and refined with ``nsolve``; the bracket is the
+    certificate that a root lies there. A zero that touches without a sign change is missed.
     """
-    g = grad_xi(name, **params)
-    free = g.free_symbols - {XI}
+    free = expr.free_symbols - {XI}
     if free:
         raise SymbolicArgumentError(
-            f"stationary_points needs numeric hyper-parameters; {sorted(map(str, free))} are free"
+            f"needs numeric hyper-parameters; {sorted(map(str, free))} are free"
         )
-    second = sp.diff(g, XI)
-    num, _ = sp.fraction(sp.together(g))
+    slope = sp.diff(expr, XI)
+    num, _ = sp.fraction(sp.together(expr))
     if num.is_polynomial(XI):
         roots = [r for r in sp.Poly(num, XI).real_roots() if 0 < r < 1]
-        return [StationaryPoint(r, _kind(second.subs(XI, r)), True) for r in roots]
+        return [StationaryPoint(r, _kind(slope.subs(XI, r)), True) for r in roots]
     points = []
-    fast = sp.lambdify(XI, g, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
+    fast = sp.lambdify(XI, expr, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
     with mpmath.workdps(50):
         nodes = [sp.Rational(i, grid) for i in range(1, grid)]
         signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
     for (a, sa), (b, sb) in zip(zip(nodes, signs), zip(nodes[1:], signs[1:])):
-        if sa * sb < 0 and _sign(sp.N(g.subs(XI, a), 50)) * _sign(sp.N(g.subs(XI, b), 50)) < 0:
-            root = sp.nsolve(g, XI, (a, b), solver="bisect", prec=30)
-            points.append(StationaryPoint(root, _kind(second.subs(XI, root)), False, (a, b)))
+        if sa * sb < 0 and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0:
+            root = sp.nsolve(expr, XI, (a, b), solver="bisect", prec=30)
+            points.append(StationaryPoint(root, _kind(slope.subs(XI, root)), False, (a, b)))
     return points
+
+
+def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[StationaryPoint]:
+    """All roots of dℓ/dξ in (0, 1) for numeric hyper-parameters, with their kind.
+
+    See :func:`roots_in_unit_interval` for how roots are found and certified.
+
+    Raises:
+      SymbolicArgumentError: if a hyper-parameter is left symbolic.
+
+    >>> stationary_points("ms", eta=1.5)[0].xi
+    1/4 + sqrt(33)/12
+    """
+    return roots_in_unit_interval(grad_xi(name, **params), grid=grid)
 
 
 @lru_cache(maxsize=None)
@@ -313,48 +328,71 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
 
 
 @dataclass(frozen=True)
-class TwoPointSystem:
-    """Theorem 2's problem: a loss on x = +1 (positive) and x = -1 (negative), 1-D model.
+class LinearSystem:
+    """A loss of the family on labelled points of the line, with the 1-D model σ(s(x)).
 
     Attributes:
-      loss: L(w, b), the sum of the two samples' losses.
+      loss: L(w, b), the sum of the samples' losses.
       grad_w, grad_b: ∂L/∂w and ∂L/∂b.
-      xi, gamma: the model's probability of the positive class at x = +1 and at x = -1.
+      probs: the model's positive-class probability at each point, in the order given.
       boundary: the x where that probability is 1/2, as a function of (w, b).
     """
 
     loss: sp.Expr
     grad_w: sp.Expr
     grad_b: sp.Expr
-    xi: sp.Expr
-    gamma: sp.Expr
+    probs: tuple[sp.Expr, ...]
     boundary: sp.Expr
 
 
 W, B = sp.symbols("w b", real=True)
+_X = sp.Symbol("x", real=True)
+
+
+def score(x: sp.Expr, *, paper_parametrisation: bool) -> sp.Expr:
+    """The model's logit: 2(wx + b) - 1 (the paper's eqs. 12, 17-18) or plain wx + b."""
+    return 2 * (W * x + B) - 1 if paper_parametrisation else W * x + B
 
 
 @lru_cache(maxsize=None)
-def _two_point_system(name: str, params: tuple, paper_parametrisation: bool) -> TwoPointSystem:
-    spec = get_loss(name)
+def _linear_system(
+    name: str, params: tuple, points: tuple[tuple[Any, int], ...], paper_parametrisation: bool
+) -> LinearSystem:
+    bound = get_loss(name).fn
+    total, probs = sp.Integer(0), []
+    for x, label in points:
+        s = score(sp.sympify(x), paper_parametrisation=paper_parametrisation)
+        probs.append(sigmoid(s))
+        # A sample's true-class probability: σ(s) for label 1, 1 - σ(s) = σ(-s) for label 0.
+        total += bound(true_class(sigmoid(s if label == 1 else -s)), **dict(params))
+    boundary = sp.solve(score(_X, paper_parametrisation=paper_parametrisation), _X)[0]
+    return LinearSystem(total, sp.diff(total, W), sp.diff(total, B), tuple(probs), boundary)
 
-    def score(x: int) -> sp.Expr:
-        return 2 * (W * x + B) - 1 if paper_parametrisation else W * x + B
 
-    xi, gamma = sigmoid(score(1)), sigmoid(score(-1))
-    # The negative sample's true-class probability is 1 - γ.
-    total = spec.fn(true_class(xi), **dict(params)) + spec.fn(true_class(1 - gamma), **dict(params))
-    x = sp.Symbol("x", real=True)
-    boundary = sp.solve(score(x), x)[0]
-    return TwoPointSystem(total, sp.diff(total, W), sp.diff(total, B), xi, gamma, boundary)
+def linear_system(
+    name: str,
+    points: tuple[tuple[Any, int], ...],
+    *,
+    paper_parametrisation: bool = False,
+    **params: Any,
+) -> LinearSystem:
+    """Loss ``name`` summed over labelled points (x, label in {0, 1}) of a 1-D linear model."""
+    if not points or any(label not in (0, 1) for _, label in points):
+        raise SymbolicArgumentError("points must be a non-empty tuple of (x, label in {0, 1})")
+    return _linear_system(name, _params(name, params), tuple(points), paper_parametrisation)
+
+
+PAPER_POINTS = ((1, 1), (-1, 0))  # Theorem 2: a positive at x = 1, a negative at x = -1
 
 
 def two_point_system(
     name: str = "ms", *, paper_parametrisation: bool = True, **params: Any
-) -> TwoPointSystem:
+) -> LinearSystem:
     """The appendix's Theorem 2 setting (eqs. 17-20) for any loss of the family.
 
     With ``paper_parametrisation`` the positive-class probability is σ(2(wx + b) - 1), as in
-    eqs. 17-18; otherwise the plain σ(wx + b).
+    eqs. 17-18; otherwise the plain σ(wx + b). ``probs`` is (ξ, γ) of eqs. 17-18.
     """
-    return _two_point_system(name, _params(name, params), paper_parametrisation)
+    return linear_system(
+        name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params
+    )

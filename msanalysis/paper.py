@@ -1,0 +1,68 @@
+"""What the paper prints, transcribed as sympy expressions.
+
+These are quotations of the paper's equations (the reviewed manuscript in
+``shared/paper/ms-loss-paper.txt``), written in the symbols of :mod:`msanalysis.symbolic`,
+typos included: they are what the claims ledger checks, never what the package computes with.
+Each entry names its equation number. Obvious transcription choices are noted where the
+printed form is ambiguous.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .symbolic import ALPHA, ETA, GAMMA, XI
+
+__all__ = ["Y", "G", "PRINTED", "FRACTIONS", "DELETED", "PRINTED_GRADIENTS"]
+
+Y = sp.Symbol("y", nonnegative=True)  # the label of eqs. 2 and 4
+G = sp.Symbol("gamma_-", positive=True)  # eq. 18's γ: the positive-class probability at x = -1
+
+_ROOT4 = sp.sqrt(ETA * (4 + ETA))
+
+PRINTED: dict[str, sp.Expr] = {
+    # eq. 4 with the printed focal factor (1 - y)^γ.
+    "eq. 4": -ALPHA * (1 - Y) ** GAMMA * sp.log(XI) + ETA * (XI**2 + (1 - XI) ** 2),
+    # eq. 5: the printed gradient of eq. 4 with respect to the (true) logit.
+    "eq. 5": -ALPHA * (1 - XI) ** GAMMA * (GAMMA * XI * sp.log(XI) - 1 + XI)
+    + ETA * (2 * XI * (1 - XI) - 2 * (1 - XI) ** 2),
+    # eq. 8: the printed gradient of eq. 7 ("CE'(ξ)"; the text calls it the gradient of CE loss).
+    "eq. 8": XI - 1 + ETA * (2 * XI * (1 - XI) - 2 * (1 - XI) ** 2),
+    # eqs. 21 and 23 print the same result for ∂L1/∂w and ∂L1/∂b.
+    "eq. 21": -2 * (1 - XI) * (-1 + 2 * ETA * XI**2 - 2 * ETA * XI * (1 - XI)),
+    "eq. 22": 2 * G * (1 + 2 * ETA * G * (1 - G) - 2 * ETA * (1 - G) ** 2),
+    "eq. 23": -2 * (1 - XI) * (-1 + 2 * ETA * XI**2 - 2 * ETA * XI * (1 - XI)),
+    "eq. 24": -2 * G * (1 + 2 * ETA * G * (1 - G) - 2 * ETA * (1 - G) ** 2),
+    # eqs. 27-30 as printed (eqs. 28 and 29 as a - n/d: see FRACTIONS).
+    "eq. 27": (_ROOT4 + ETA) / (4 * ETA),
+    "eq. 28": ETA - _ROOT4 / (4 * ETA),
+    "eq. 29": 3 * ETA - _ROOT4 / (4 * ETA),
+    "eq. 30": (_ROOT4 + 3 * ETA) / (4 * ETA),
+    # The end of Theorem 2's proof: b = 0.5, so the boundary contains x = 0.
+    "Theorem 2 b": sp.Rational(1, 2),
+    "Theorem 2 boundary": sp.Integer(0),
+    # eq. 33: the stationarity condition of eq. 31 as printed (common factor 2x dropped).
+    "eq. 33": -(1 - XI) + 2 * ETA * (1 - XI) - 2 * ETA * (1 - XI) ** 2,
+    "eq. 34": (1 - XI) * (-1 + 2 * ETA * XI),
+    "eq. 35": 1 / (2 * ETA),
+    # Theorem 3 (Section 5 about eq. 7, and the appendix about eq. 31): η > 0.5.
+    "Theorem 3": sp.Rational(1, 2),
+    # eq. 3: θ ← θ + α ∇L; the sign of the step.
+    "eq. 3 sign": sp.Integer(1),
+}
+
+# Eqs. 28-29 print a + n/d with the fraction bar under n alone; (a, n, d) lets a check read
+# them with the bar under the whole numerator, (a + n)/d, as eqs. 27 and 30 have it.
+FRACTIONS: dict[str, tuple[sp.Expr, sp.Expr, sp.Expr]] = {
+    "eq. 28": (ETA, -_ROOT4, 4 * ETA),
+    "eq. 29": (3 * ETA, -_ROOT4, 4 * ETA),
+}
+
+# Roots the paper marks "(del)": rejected as outside (0, 1).
+DELETED = frozenset({"eq. 28"})
+
+# The printed gradients with respect to the true-class logit, by the loss they belong to.
+PRINTED_GRADIENTS: dict[str, tuple[str, sp.Expr]] = {
+    "ms-focal": ("eq. 5", PRINTED["eq. 5"]),
+    "ms": ("eq. 8", PRINTED["eq. 8"]),
+}

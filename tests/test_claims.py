@@ -1,0 +1,142 @@
+"""Each ledger row backed by the mathematics itself: exact sympy identities, substitution,
+and independent numerics. No test compares a verdict with a typed-in word; the verdict is a
+function of (exact, consequence), which these tests re-derive."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.optimize import minimize
+
+from msanalysis import claims as C
+from msanalysis import symbolic as S
+from msanalysis.paper import FRACTIONS, G, PRINTED
+
+XI, ETA = S.XI, S.ETA
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return {r.id: r for r in C.ledger()}
+
+
+def test_ledger_rows_are_complete_and_verdicts_follow_the_rule(rows):
+    assert len(rows) == len(C.CHECKS)
+    for r in rows.values():
+        assert r.source and r.paper and r.derived and r.evidence
+        assert r.verdict is C.judge(exact=r.exact, consequence=r.consequence)
+    payload = json.loads(C.to_json(list(rows.values())))
+    assert {"id", "source", "paper", "derived", "verdict", "evidence"} <= set(payload[0])
+
+
+def test_eq8_misses_a_factor_xi_but_keeps_the_threshold(rows):
+    printed, derived = PRINTED["eq. 8"], S.grad_logit("ms")
+    assert sp.simplify(printed - derived - 2 * ETA * (1 - XI) ** 2 * (2 * XI - 1)) == 0
+    # Printed zero (1 + 2η)/(4η) and derived zero both reach ξ = 1 exactly at η = 1/2.
+    printed_root = sp.solve(sp.cancel(printed / (1 - XI)), XI)[0]
+    assert sp.simplify(printed_root - (1 + 2 * ETA) / (4 * ETA)) == 0
+    assert sp.solve(printed_root - 1, ETA) == [S.eta_threshold("ms")]
+    assert not rows["eq8-gradient"].exact and rows["eq8-gradient"].consequence
+
+
+def test_eq5_focal_part_has_the_wrong_sign():
+    printed_focal = PRINTED["eq. 5"].subs(ETA, 0)
+    derived_focal = S.grad_logit("focal")
+    assert sp.simplify(printed_focal + derived_focal) == 0
+    # γ = 0 must give CE's gradient ξ - 1 (α = 1): the derived form does, the printed does not.
+    assert sp.simplify(derived_focal.subs({S.GAMMA: 0, S.ALPHA: 1}) - (XI - 1)) == 0
+    assert sp.simplify(printed_focal.subs({S.GAMMA: 0, S.ALPHA: 1}) - (1 - XI)) == 0
+
+
+def test_eq4_literal_label_factor_removes_the_focal_term():
+    literal = PRINTED["eq. 4"].subs({sp.Symbol("y", nonnegative=True): 1, S.GAMMA: 2})
+    assert sp.simplify(literal - S.loss("ms") - sp.log(XI)) == 0  # only η(ξ² + (1-ξ)²) is left
+
+
+@pytest.mark.parametrize("name, threshold", [("ms", sp.Rational(1, 2)), ("centred-ce", 1)])
+def test_threshold_is_where_the_root_reaches_one(name, threshold):
+    assert S.eta_threshold(name) == threshold
+    root = max(S.stationary_closed_form(name), key=lambda r: r.subs(ETA, 1))
+    assert sp.simplify(root.subs(ETA, threshold)) == 1
+    above, below = threshold * sp.Rational(11, 10), threshold * sp.Rational(9, 10)
+    assert 0 < root.subs(ETA, above) < 1 and root.subs(ETA, below) > 1
+    assert sp.simplify(S.grad_xi(name).subs(XI, root)) == 0  # substitute back
+
+
+def test_theorem3_proof_root_is_not_a_stationary_point(rows):
+    wrong = PRINTED["eq. 35"].subs(ETA, sp.Rational(3, 2))
+    assert S.grad_xi("centred-ce", eta=sp.Rational(3, 2)).subs(XI, wrong) != 0
+    assert sp.solve(PRINTED["eq. 35"] - 1, ETA) == [sp.Rational(1, 2)]
+    assert rows["thm3-eq31"].derived.endswith(f"η > {S.eta_threshold('centred-ce')}")
+
+
+def test_eq31_is_eq7_with_eta_halved():
+    assert sp.simplify(S.loss("centred-ce") - S.loss("ms", eta=ETA / 2) + ETA / 4) == 0
+
+
+def test_theorem2_roots_substitute_back_and_centre_the_boundary():
+    parts = C._theorem2_parts()
+    xi1, w_star, b_star = C._theorem2_point()
+    assert sp.simplify(parts["eq. 21"].subs(XI, xi1)) == 0
+    assert sp.simplify(parts["eq. 22"].subs(G, 1 - xi1)) == 0
+    assert b_star == sp.Rational(1, 2)
+    system = S.two_point_system("ms", eta=sp.Rational(3, 2))
+    at = {S.W: w_star.subs(ETA, sp.Rational(3, 2)), S.B: b_star}
+    assert abs(sp.N(system.grad_w.subs(at), 60)) < 1e-50
+    assert abs(sp.N(system.grad_b.subs(at), 60)) < 1e-50
+    assert system.boundary.subs(at) == 0
+
+
+def test_eq28_corrected_root_is_negative_and_eq29_is_one_minus_eq27():
+    a, n, d = FRACTIONS["eq. 28"]
+    corrected = (a + n) / d
+    for eta in (sp.Rational(1, 100), 1, 100):
+        assert corrected.subs(ETA, eta) < 0
+    a, n, d = FRACTIONS["eq. 29"]
+    assert sp.simplify((a + n) / d - (1 - PRINTED["eq. 27"])) == 0
+
+
+def test_ce_gradient_is_negative_everywhere_numerically():
+    system = C._ce_system()
+    grad_w = sp.lambdify((S.W, S.B), system.grad_w, "numpy")
+    w, b = np.meshgrid(np.linspace(-20, 20, 201), np.linspace(-20, 20, 201))
+    assert np.all(grad_w(w, b) < 0)
+
+
+def test_theorem2_fails_off_the_symmetric_set_by_independent_minimisation():
+    """The asymmetric MS minimum, found by scipy on the lambdified loss, is not at x = 0."""
+    system = S.linear_system("ms", ((1, 1), (3, 1), (-1, 0)), eta=sp.Rational(3, 2))
+    f = sp.lambdify([(S.W, S.B)], system.loss, "numpy")
+    jac = sp.lambdify([(S.W, S.B)], [system.grad_w, system.grad_b], "numpy")
+    res = minimize(f, x0=[0.1, 0.0], jac=lambda v: np.array(jac(v)), method="BFGS", tol=1e-12)
+    boundary = -res.x[1] / res.x[0]
+    assert np.linalg.norm(jac(res.x)) < 1e-8  # a stationary point to float precision
+    assert abs(boundary) > 0.1  # max margin is x = 0, the midpoint of -1 and 1
+    exact = sp.nsolve([system.grad_w, system.grad_b], [S.W, S.B], [0.5, 0.0], prec=30)
+    assert abs(float(system.boundary.subs({S.W: exact[0], S.B: exact[1]})) - boundary) < 1e-6
+    assert not C.theorem2_general().exact
+
+
+def test_spectral_decoupling_is_not_the_ms_term():
+    assert sp.limit(S.loss("ms") - S.loss("ce"), XI, 1, "-") == ETA
+    assert sp.limit(S.loss("spectral-decoupling") - S.loss("ce"), XI, 1, "-") == sp.oo
+    assert len(S.stationary_points("spectral-decoupling", lam=sp.Rational(1, 100))) == 1
+    assert S.stationary_points("ms", eta=sp.Rational(1, 100)) == []
+
+
+def test_readme_summary_is_current(rows):
+    readme = open("README.md", encoding="utf-8").read()
+    start, end = "<!-- ledger-summary:start -->", "<!-- ledger-summary:end -->"
+    block = readme.split(start)[1].split(end)[0].strip()
+    assert block == C.summary_markdown(list(rows.values())).strip()
+
+
+def test_committed_proofs_are_current(tmp_path):
+    from msanalysis import proofs
+
+    for path in proofs.write(tmp_path):
+        committed = open(f"proofs/{path.name}", encoding="utf-8").read()
+        assert path.read_text(encoding="utf-8") == committed, f"proofs/{path.name} is stale: run `msanalysis proofs`"
