@@ -11,7 +11,7 @@ from torch import nn
 
 from msanalysis.attacks import APGD, BIM, FGSM, PGD, UPGD, family_objective, paper_attack
 from msanalysis.attacks.apgd import checkpoints
-from msanalysis.attacks.objectives import cross_entropy, dlr, margin
+from msanalysis.attacks.objectives import cross_entropy, dlr, margin, objective_name
 
 try:
     import torchattacks
@@ -215,7 +215,7 @@ def test_objectives_agree_with_their_definitions():
     assert torch.allclose(family_objective("ce")(logits, labels), cross_entropy(logits, labels))
     ms = family_objective("ms", eta=1.5)
     assert torch.allclose(ms(logits, labels), cross_entropy(logits, labels) + 1.5 * (xi**2 + (1 - xi) ** 2))
-    assert ms.__name__ == "loss:ms(eta=1.5)"
+    assert objective_name(ms) == "loss:ms(eta=1.5)"
 
 
 def test_dlr_is_invariant_to_shift_and_scale_of_logits():
@@ -272,3 +272,9 @@ def test_bad_settings_are_named(make, match):
 def test_bad_batches_are_named(images, labels, match):
     with pytest.raises(ValueError, match=match):
         FGSM(tiny_cnn())(images, labels)
+
+
+def test_objective_must_be_per_sample():
+    mean_loss = lambda logits, labels: cross_entropy(logits, labels).mean()  # noqa: E731
+    with pytest.raises(ValueError, match="one loss per sample"):
+        FGSM(tiny_cnn(), objective=mean_loss)(*batch(4))

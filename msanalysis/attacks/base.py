@@ -88,6 +88,8 @@ class Attack:
         if int(labels.max()) >= logits.shape[1]:
             raise ValueError(f"labels must lie in [0, {logits.shape[1]}); got max {int(labels.max())}")
         loss = self.objective(logits, labels)
+        if loss.shape != labels.shape:
+            raise ValueError(f"objective {self.objective_name} must return one loss per sample (reduction='none'); got shape {tuple(loss.shape)}")
         (grad,) = torch.autograd.grad(loss.sum(), x)
         return grad, loss.detach(), logits.detach()
 

@@ -11,7 +11,7 @@ the robustness is not real. The tables therefore record which objective they use
 * ``'dlr'``: the difference-of-logits ratio of Croce & Hein 2020, invariant to shifts and
   positive rescalings of the logits.
 * :func:`family_objective`: any loss of :mod:`msanalysis.losses` (a model's own training
-  loss), evaluated through its single definition.
+  loss), as :class:`msanalysis.training.losses.FamilyLoss` evaluates it, per sample.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from typing import Any, Callable, Union
 import torch
 import torch.nn.functional as F
 
-from ..losses import get_loss
-from ..training.losses import true_class_from_logits
+from ..training.losses import FamilyLoss
 
-__all__ = ["Objective", "OBJECTIVES", "cross_entropy", "margin", "dlr", "family_objective", "resolve_objective"]
+__all__ = ["Objective", "OBJECTIVES", "cross_entropy", "margin", "dlr", "family_objective", "objective_name", "resolve_objective"]
 
 #: (logits (N, K), labels (N,)) -> per-sample loss (N,), larger = closer to misclassified.
 Objective = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -70,27 +69,31 @@ OBJECTIVES: dict[str, Objective] = {"ce": cross_entropy, "margin": margin, "dlr"
 def family_objective(name: str, **params: Any) -> Objective:
     """A loss of :mod:`msanalysis.losses` (e.g. ``'ms', eta=1.5``) as an attack objective.
 
+    It is :class:`msanalysis.training.losses.FamilyLoss` with ``reduction='none'``: the
+    training loss itself, per sample.
+
     Args:
       name: a name of :data:`msanalysis.losses.LOSSES`.
-      **params: its hyper-parameters, validated by :meth:`LossSpec.bind`.
+      **params: its hyper-parameters, validated by the family's registry.
 
     Returns:
-      An :data:`Objective` named ``'loss:<name>'`` plus its parameters.
+      The per-sample loss, named ``'loss:<name>(<params>)'`` in reports.
     """
-    loss = get_loss(name).bind(**params)
+    return FamilyLoss(name, reduction="none", check_values=False, **params)
 
-    def objective(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return loss(true_class_from_logits(logits, labels))
 
-    args = ",".join(f"{k}={v:g}" for k, v in sorted(params.items()))
-    objective.__name__ = f"loss:{name}" + (f"({args})" if args else "")
-    return objective
+def objective_name(objective: Objective) -> str:
+    """How reports name an objective: a FamilyLoss as ``loss:<name>(<params>)``."""
+    if isinstance(objective, FamilyLoss):
+        args = ",".join(f"{k}={v:g}" for k, v in sorted(objective.params.items()))
+        return f"loss:{objective.name}" + (f"({args})" if args else "")
+    return getattr(objective, "__name__", type(objective).__name__)
 
 
 def resolve_objective(objective: Union[str, Objective]) -> tuple[str, Objective]:
     """(name, function) of an objective given by name or as a callable."""
     if callable(objective):
-        return getattr(objective, "__name__", type(objective).__name__), objective
+        return objective_name(objective), objective
     try:
         return objective, OBJECTIVES[objective]
     except KeyError:
