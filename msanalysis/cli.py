@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "verify": "verify",
     "proofs": "proofs",
     "models": "models",
+    "train": "train",
     "attack": "attack",
     "table1": "table1",
     "table2": "table2",

@@ -1,0 +1,73 @@
+"""Checkpoint files: written atomically, read back with errors that name the file.
+
+A write goes to a temporary file in the target's folder and is renamed over the target with
+:func:`os.replace` (atomic on POSIX within one file system), so a run killed at any moment
+leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import IO, Any, Callable
+
+import torch
+
+from ..cli import InputError
+
+__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "atomic_write", "save_checkpoint", "read_checkpoint"]
+
+CHECKPOINT_FORMAT = "msanalysis-checkpoint/1"
+
+
+class CheckpointError(InputError):
+    """A checkpoint is missing, damaged or not one of ours (exit status 1)."""
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    """Write a file through ``write(file)`` so that ``path`` is never seen half-written.
+
+    The data goes to a temporary file in the same folder, is flushed and fsync'ed, then
+    renamed over ``path``; on any error the temporary file is removed and ``path`` is as it
+    was.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it an ordinary file's mode
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> None:
+    """Save a checkpoint dict atomically, tagged with :data:`CHECKPOINT_FORMAT`."""
+    atomic_write(path, lambda f: torch.save({"format": CHECKPOINT_FORMAT, **checkpoint}, f))
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint dict on the CPU (tensors, numbers, strings only: weights_only).
+
+    Raises:
+      CheckpointError: the file is missing, truncated, damaged, or not an msanalysis checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, KeyError) as err:
+        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(err).__name__}: {str(err)[:200]})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not an msanalysis checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+    return checkpoint
