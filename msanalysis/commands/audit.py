@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--long-steps", type=int, default=100, help="PGD steps of the 'more steps' check (default: %(default)s)")
     parser.add_argument("--restarts", type=int, default=5, help="random restarts of the restarts check (default: %(default)s)")
     parser.add_argument("--apgd-steps", type=int, default=100, help="APGD iterations (default: %(default)s)")
+    parser.add_argument("--sweep-steps", type=int, default=20, help="PGD steps at each eps of the sweep (default: %(default)s)")
     parser.add_argument("--square-queries", type=int, default=1000, help="Square attack queries (default: %(default)s)")
     parser.add_argument("--json", help="write the report to this JSON file")
     add_common_arguments(parser)
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_common_arguments(args)
-    for name in ("steps", "long_steps", "restarts", "apgd_steps", "square_queries"):
+    for name in ("steps", "long_steps", "restarts", "apgd_steps", "sweep_steps", "square_queries"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.objective != "ce":
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..robustness import load_target, write_json_atomic
 
     settings = AuditSettings(steps=args.steps, long_steps=args.long_steps, restarts=args.restarts,
-                             apgd_steps=args.apgd_steps, square_queries=args.square_queries, seed=args.seed)
+                             apgd_steps=args.apgd_steps, sweep_steps=args.sweep_steps, square_queries=args.square_queries, seed=args.seed)
     target = load_target(args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device)
     reference = None
     if args.reference_checkpoint:
