@@ -1,6 +1,6 @@
 """Our FGSM and PGD-40 against torchattacks' on the same model and batch (CPU).
 
-    OMP_NUM_THREADS=2 python bench/bench_attacks.py [--batch 256] [--repeats 7] [--profile]
+    OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_attacks.py [--batch 256] [--repeats 7] [--profile]
 
 Prints min and median wall time per attack call over the repetitions and the ratio
 ours / torchattacks (< 1: ours is faster). ``--profile`` prints where our PGD spends its time.
@@ -25,13 +25,16 @@ def small_cnn() -> nn.Module:
     return build_model("small-cnn", num_classes=10, in_channels=1)
 
 
-def timings(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
-    out = []
+def timings(fns: list, repeats: int) -> list[list[float]]:
+    """Wall times of each function, interleaved (a, b, a, b, ...) so load changes hit both alike."""
+    for fn in fns:
+        fn()  # warm-up
+    out: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
+        for fn, times in zip(fns, out):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
     return out
 
 
@@ -57,8 +60,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, {args.repeats} repeats")
     print(f"{'attack':8} {'ours min':>9} {'ours med':>9} {'ta min':>9} {'ta med':>9} {'ratio(min)':>10} {'ratio(med)':>10}")
     for name, (ours, theirs) in pairs.items():
-        t_ours = timings(lambda: ours(x, y), args.repeats)
-        t_ta = timings(lambda: theirs(x, y), args.repeats)
+        t_ours, t_ta = timings([lambda: ours(x, y), lambda: theirs(x, y)], args.repeats)
         mo, mt = min(t_ours), min(t_ta)
         do, dt = statistics.median(t_ours), statistics.median(t_ta)
         print(f"{name:8} {mo:9.4f} {do:9.4f} {mt:9.4f} {dt:9.4f} {mo / mt:10.3f} {do / dt:10.3f}")

@@ -278,3 +278,17 @@ def test_objective_must_be_per_sample():
     mean_loss = lambda logits, labels: cross_entropy(logits, labels).mean()  # noqa: E731
     with pytest.raises(ValueError, match="one loss per sample"):
         FGSM(tiny_cnn(), objective=mean_loss)(*batch(4))
+
+
+def test_restarts_only_add_misclassified_samples():
+    """The first run is the single-run attack (same seed); restarts rerun the still-robust samples."""
+    model = tiny_cnn().eval()
+    x = batch(128)[0]
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    one = PGD(model, eps=8 / 255, steps=3, seed=2)(x, y)
+    many = PGD(model, eps=8 / 255, steps=3, seed=2, restarts=4)(x, y)
+    with torch.no_grad():
+        fooled_one, fooled_many = model(one).argmax(1) != y, model(many).argmax(1) != y
+    assert bool((fooled_many | ~fooled_one).all())  # every sample fooled by one run stays fooled
+    assert torch.equal(many[fooled_one], one[fooled_one])

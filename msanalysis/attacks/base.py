@@ -54,6 +54,7 @@ class Attack:
         self.objective_name, self.objective = resolve_objective(objective)
         self.seed = seed
         self._generator: torch.Generator | None = None
+        self._checked_labels: torch.Tensor | None = None  # labels already checked against K
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
@@ -85,8 +86,10 @@ class Attack:
         logits = self.model(x)
         if logits.ndim != 2 or logits.shape[0] != x.shape[0]:
             raise ValueError(f"the model must return logits of shape (N, K); got {tuple(logits.shape)}")
-        if int(labels.max()) >= logits.shape[1]:
-            raise ValueError(f"labels must lie in [0, {logits.shape[1]}); got max {int(labels.max())}")
+        if labels is not self._checked_labels:  # once per batch: .max() synchronises a GPU
+            if int(labels.max()) >= logits.shape[1]:
+                raise ValueError(f"labels must lie in [0, {logits.shape[1]}); got max {int(labels.max())}")
+            self._checked_labels = labels
         loss = self.objective(logits, labels)
         if loss.shape != labels.shape:
             raise ValueError(f"objective {self.objective_name} must return one loss per sample (reduction='none'); got shape {tuple(loss.shape)}")

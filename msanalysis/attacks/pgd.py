@@ -62,11 +62,10 @@ class PGD(Attack):
         adv = self.run_once(images, labels)
         for _ in range(self.restarts - 1):
             with torch.no_grad():
-                robust = self.model(adv).argmax(1) == labels
-            if not bool(robust.any()):
+                todo = (self.model(adv).argmax(1) == labels).nonzero().squeeze(1)
+            if todo.numel() == 0:
                 break
-            again = self.run_once(images, labels)
-            adv = torch.where(robust.view(-1, *[1] * (images.ndim - 1)), again, adv)
+            adv[todo] = self.run_once(images[todo], labels[todo])
         return adv
 
     def run_once(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
