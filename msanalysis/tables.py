@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 from torch import nn
 
 from .attacks import PGD, Attack, paper_attack
-from .attacks.evaluate import correct_under
+from .attacks.evaluate import correct_under, unpaired_noise_margin
 
 __all__ = ["TABLE_ATTACKS", "paper_tables", "checkpoint_path", "run_grid", "to_markdown", "to_csv"]
 
@@ -128,7 +128,19 @@ def _grid(results: dict[str, Any], paper: dict[str, Any]) -> tuple[list[str], li
         if reported:
             header.append(f"{model} {loss} (paper)")
             columns.append(lambda row, r=reported: _pct(r.get(row)))
+        if loss == "ms" and (model, "ce") in ours:
+            header.append(f"{model} ms - ce (95% margin)")
+            columns.append(lambda row, m=model: _gain(results["cells"], m, row))
     return header, rows, [[row, *(c(row) for c in columns)] for row in rows]
+
+
+def _gain(cells: dict[str, Any], model: str, row: str) -> str:
+    """MS minus CE accuracy in points, with the binomial 95% margin of the difference."""
+    ms, ce = cells.get(f"{model}/ms/{row}"), cells.get(f"{model}/ce/{row}")
+    if ms is None or ce is None:
+        return ""
+    margin = unpaired_noise_margin(ms["accuracy"], ce["accuracy"], min(ms["n"], ce["n"]))
+    return f"{100 * (ms['accuracy'] - ce['accuracy']):+.2f} (±{100 * margin:.2f})"
 
 
 def to_markdown(results: dict[str, Any]) -> str:
@@ -138,7 +150,7 @@ def to_markdown(results: dict[str, Any]) -> str:
     header, _, body = _grid(results, paper)
     n = {c["n"] for c in results["cells"].values()}
     lines = [
-        f"{cfg['table'].capitalize()} on {cfg['dataset']}: accuracy (%) under attack, objective `{cfg['objective']}`, "
+        f"Table {cfg['table'][-1]} on {cfg['dataset']}: accuracy (%) under attack, objective `{cfg['objective']}`, "
         f"n = {', '.join(map(str, sorted(n)))} test images, seed {cfg['seed']}.",
         "",
         "| " + " | ".join(header) + " |",

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from msanalysis.attacks.evaluate import correct_under, paired_noise_margin
+from msanalysis.attacks.evaluate import correct_under, paired_noise_margin, unpaired_noise_margin
 from msanalysis.audit import AuditSettings, gradient_statistics, run_audit, summarise
 from test_attacks import batch, tiny_cnn
 
@@ -38,6 +38,13 @@ def test_paired_noise_margin_is_the_paired_standard_error():
     assert paired_noise_margin(a, a) == 1 / 8  # identical results: one sample is the floor
     with pytest.raises(ValueError, match="equal-length"):
         paired_noise_margin(a, b[:4])
+
+
+def test_unpaired_margin_adds_binomial_variances():
+    assert unpaired_noise_margin(0.5, 0.5, 100) == pytest.approx(1.96 * math.sqrt(0.5 / 100))
+    assert unpaired_noise_margin(1.0, 1.0, 50) == 1 / 50
+    with pytest.raises(ValueError, match="n must be"):
+        unpaired_noise_margin(0.5, 0.5, 0)
 
 
 def test_correct_under_counts_robust_only_if_clean_correct():

@@ -55,7 +55,7 @@ def test_markdown_and_csv_hold_our_cells_and_the_papers_labelled(table):
     assert "| small-cnn ce (ours) | small-cnn ms (ours) |" in md
     assert "Paper's reported values" in md and "runs/x/best.pt" in md
     first = next(iter(TABLE_ATTACKS[table]))
-    assert f"| {first} | 51.00 | 71.00 |" in md  # row 1 of the fake grid, in percent
+    assert f"| {first} | 51.00 | 71.00 | +20.00 (±13.23) |" in md  # row 1 of the fake grid; 1.96 sqrt((.51*.49+.71*.29)/100)
     rows = list(csv.DictReader(io.StringIO(to_csv(results))))
     ours = [r for r in rows if r["source"] == "ours"]
     assert len(ours) == len(results["cells"]) and {r["source"] for r in rows} == {"ours", "paper (reported)"}

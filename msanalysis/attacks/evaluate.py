@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 
-__all__ = ["correct_under", "paired_noise_margin"]
+__all__ = ["correct_under", "paired_noise_margin", "unpaired_noise_margin"]
 
 
 def correct_under(
@@ -85,3 +85,12 @@ def paired_noise_margin(a: torch.Tensor, b: torch.Tensor, *, z: float = 1.96) ->
         raise ValueError(f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, {tuple(b.shape)}")
     d = a.double() - b.double()
     return max(z * float(d.std()) / math.sqrt(len(d)), 1 / len(d))
+
+
+def unpaired_noise_margin(p1: float, p2: float, n: int, *, z: float = 1.96) -> float:
+    """Half-width of a 95% interval for p1 - p2, two accuracies on n samples each, from the
+    accuracies alone (binomial variances added: conservative when the samples are shared, as
+    the paired margin is usually smaller). Floor: one sample, 1/n."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1; got {n}")
+    return max(z * math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n), 1 / n)
