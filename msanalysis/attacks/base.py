@@ -119,7 +119,8 @@ def _check_batch(images: torch.Tensor, labels: torch.Tensor) -> None:
         raise ValueError("images must be a floating tensor of shape (N, ...)")
     if not torch.is_tensor(labels) or labels.dtype != torch.long or labels.shape != images.shape[:1]:
         raise ValueError(f"labels must be an int64 tensor of shape ({images.shape[0]},)")
-    if images.numel() and not (bool(torch.isfinite(images).all()) and 0 <= float(images.min()) and float(images.max()) <= 1):
+    # One pass: NaN makes a comparison false and +-inf falls outside [0, 1], so this checks finiteness too.
+    if images.numel() and not all(0 <= v <= 1 for v in map(float, torch.aminmax(images))):
         raise ValueError("images must be finite and lie in [0, 1] (normalisation belongs inside the model)")
     if labels.numel() and int(labels.min()) < 0:
         raise ValueError(f"labels must be >= 0; got min {int(labels.min())}")
