@@ -51,6 +51,7 @@ __all__ = [
     "stationary_closed_form",
     "eta_threshold",
     "asymptotic_gradient",
+    "is_zero",
     "sigmoid",
     "logit",
     "LinearSystem",
@@ -80,9 +81,12 @@ def _exact(name: str, value: Any) -> sp.Expr:
     if isinstance(value, bool) or not isinstance(value, (Real, Fraction, str)):
         raise SymbolicArgumentError(f"{name}={value!r}: expected a number or a sympy expression")
     try:
-        return sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+        exact = sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
     except (sp.SympifyError, TypeError) as err:
         raise SymbolicArgumentError(f"{name}={value!r} is not a number") from err
+    if not exact.is_number:  # a string such as "abc" would otherwise become a new symbol
+        raise SymbolicArgumentError(f"{name}={value!r} is not a number (pass a sympy symbol to keep it symbolic)")
+    return exact
 
 
 def _params(name: str, params: dict[str, Any]) -> tuple[tuple[str, sp.Expr], ...]:
@@ -159,6 +163,13 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
     return result_true, result_other
 
 
+@lru_cache(maxsize=None)
+def _grad_logit(name: str, params: tuple, which: str) -> sp.Expr:
+    d_true, d_other = softmax_jacobian()
+    factor = d_true if which == "true" else d_other
+    return sp.factor(sp.simplify(_grad_xi(name, params) * factor))
+
+
 def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: Any) -> sp.Expr:
     """dℓ/do for the true-class logit (``which='true'``) or another logit (``'other'``).
 
@@ -170,9 +181,24 @@ def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: An
     """
     if which not in ("true", "other"):
         raise SymbolicArgumentError(f"which={which!r}: expected 'true' or 'other'")
-    d_true, d_other = softmax_jacobian()
-    factor = d_true if which == "true" else d_other
-    return sp.factor(sp.simplify(grad_xi(name, **params) * factor))
+    return _grad_logit(name, _params(name, params), which)
+
+
+def is_zero(expr: sp.Expr) -> bool:
+    """Whether an expression is identically zero, decided exactly.
+
+    A non-zero value at a sample point (every free symbol set to a rational in (0, 1),
+    evaluated to 50 digits) proves it is not zero; otherwise ``cancel``, then ``simplify``
+    must reduce it to 0. The sample points lie in the domain every symbol here shares
+    (ξ, η, α, γ, λ all admit values in (0, 1)).
+    """
+    symbols = sorted(expr.free_symbols, key=str)
+    for offset in (0, 1):
+        point = {s: sp.Rational(3 + 2 * i + offset, 17 + 4 * i) for i, s in enumerate(symbols)}
+        value = sp.N(expr.subs(point), 50)
+        if value.is_number and value.is_finite and abs(value) > sp.Float(10) ** -30:
+            return False
+    return sp.cancel(expr) == 0 or sp.simplify(expr) == 0
 
 
 def sigmoid(z: sp.Expr) -> sp.Expr:

@@ -131,7 +131,9 @@ def test_readme_summary_is_current(rows):
     readme = open("README.md", encoding="utf-8").read()
     start, end = "<!-- ledger-summary:start -->", "<!-- ledger-summary:end -->"
     block = readme.split(start)[1].split(end)[0].strip()
-    assert block == C.summary_markdown(list(rows.values())).strip()
+    assert block == C.summary_markdown(list(rows.values())).strip(), (
+        "README ledger summary is stale: paste `msanalysis verify --summary` between the markers"
+    )
 
 
 def test_committed_proofs_are_current(tmp_path):
@@ -140,3 +142,14 @@ def test_committed_proofs_are_current(tmp_path):
     for path in proofs.write(tmp_path):
         committed = open(f"proofs/{path.name}", encoding="utf-8").read()
         assert path.read_text(encoding="utf-8") == committed, f"proofs/{path.name} is stale: run `msanalysis proofs`"
+
+
+def test_theorem2_parts_agree_with_the_chain_rule():
+    """eqs. 21-24 as derived equal ∂ℓ/∂o (true logit) times ∂o/∂θ of each sample."""
+    g = S.grad_logit("ms")
+    parts = C._theorem2_parts()
+    assert sp.simplify(parts["eq. 21"] - 2 * g) == 0
+    assert sp.simplify(parts["eq. 23"] - 2 * g) == 0
+    # The negative's true-class logit is -z, z = 2(b - w) - 1: ∂(-z)/∂w = 2, ∂(-z)/∂b = -2.
+    assert sp.simplify(parts["eq. 22"] - 2 * g.subs(XI, 1 - G)) == 0
+    assert sp.simplify(parts["eq. 24"] + 2 * g.subs(XI, 1 - G)) == 0

@@ -1,5 +1,6 @@
 """Core symbolic derivations: each asserts the mathematics, not a typed-in verdict."""
 
+import pytest
 import sympy as sp
 
 from msanalysis import symbolic as S
@@ -29,3 +30,26 @@ def test_thresholds_are_exact():
     root = max(S.stationary_closed_form("ms"), key=lambda r: r.subs(S.ETA, 1))
     assert sp.simplify(root.subs(S.ETA, sp.Rational(1, 2))) == 1
     assert root.subs(S.ETA, sp.Rational(51, 100)) < 1
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: S.loss("nope"), "unknown loss"),
+        (lambda: S.loss("ms", eta=-1), "eta=-1"),
+        (lambda: S.loss("ms", eta="abc"), "not a number"),
+        (lambda: S.loss("ms", eta=[1]), "expected a number"),
+        (lambda: S.loss("ms", gamma=1), "no parameter"),
+        (lambda: S.stationary_points("ms"), "numeric hyper-parameters"),
+        (lambda: S.eta_threshold("ce"), "no η parameter"),
+        (lambda: S.grad_logit("ms", which="x"), "expected 'true' or 'other'"),
+        (lambda: S.linear_system("ms", ((1, 2),)), "label in {0, 1}"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_string_numbers_are_exact():
+    assert S.loss("ms", eta="3/2") == S.loss("ms", eta=sp.Rational(3, 2))

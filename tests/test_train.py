@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +24,6 @@ from msanalysis.training.train import TrainConfig, build_network, evaluate, fit,
 
 from test_data import write_idx
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIG = TrainConfig(dataset="fashion-mnist", model="small-cnn", loss="ms", loss_params={"eta": 1.5}, epochs=2, batch_size=16, seed=3)
 TIMING = ("seconds", "images_per_s")
 
@@ -117,6 +116,9 @@ def test_damaged_checkpoints_are_named(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(CheckpointError, match=f"{path}: damaged or truncated checkpoint"):
         load_checkpoint(path)
+    path.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="not a torch file"):
+        load_checkpoint(path)
     torch.save({"weights": 1}, path)
     with pytest.raises(CheckpointError, match="not an msanalysis checkpoint"):
         load_checkpoint(path)
@@ -146,7 +148,7 @@ def test_cli_errors(data_dir, tmp_path, capsys):
     assert "cifar-10-python.tar.gz" in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------------------ other processes
+# ------------------------------------------------------------------------------ killed and parallel runs
 
 CLI_ARGS = ["--model", "small-cnn", "--loss", "ms", "--eta", "1.5", "--batch-size", "16", "--seed", "1", "--no-progress"]
 
@@ -156,7 +158,7 @@ def train_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
 
 
 def run_in_this_process(args: list[str]) -> None:
-    """The CLI in this process, on one thread like the subprocesses (same float reductions)."""
+    """The CLI in this process, on one thread like the child processes (same float reductions)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -165,32 +167,34 @@ def run_in_this_process(args: list[str]) -> None:
         torch.set_num_threads(threads)
 
 
-def run_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **extra}
-
-
 def read_metrics(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.slow
+def _run_slowly(args: list[str]) -> None:
+    """A training process that sleeps after each batch (the test-only hook), so it can be killed mid-epoch."""
+    os.environ["MSANALYSIS_TEST_BATCH_DELAY"] = "0.15"
+    torch.set_num_threads(1)
+    sys.exit(cli.main(args))
+
+
 def test_killed_run_resumes_without_losing_or_repeating_an_epoch(data_dir, tmp_path):
     """SIGKILL in the middle of epoch 2, then resume: same metrics and weights as no kill."""
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     run_in_this_process(train_args(data_dir, reference, "--epochs", "3"))
-    command = [sys.executable, "-m", "msanalysis", *train_args(data_dir, killed, "--epochs", "3")]
-    # 6 batches per epoch, 0.15 s each: kill 0.3 s after epoch 1's metrics appear.
-    proc = subprocess.Popen(command, env=run_env(MSANALYSIS_TEST_BATCH_DELAY="0.15"), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A forked child process (no second torch import); 6 batches per epoch at 0.15 s each:
+    # killed 0.3 s after epoch 1's metrics appear.
+    proc = multiprocessing.get_context("fork").Process(target=_run_slowly, args=(train_args(data_dir, killed, "--epochs", "3"),))
+    proc.start()
     try:
         deadline = time.monotonic() + 60
-        while not (killed / "metrics.jsonl").exists() and time.monotonic() < deadline and proc.poll() is None:
+        while not (killed / "metrics.jsonl").exists() and time.monotonic() < deadline and proc.is_alive():
             time.sleep(0.01)
         time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()  # SIGKILL: no cleanup of any kind runs
     finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+        proc.join()
+    assert proc.exitcode == -signal.SIGKILL
     assert read_checkpoint(killed / "last.pt")["epoch"] == 1  # killed during epoch 2
     run_in_this_process(train_args(data_dir, killed, "--epochs", "3"))
     assert [m["epoch"] for m in read_metrics(killed)] == [1, 2, 3]
@@ -214,12 +218,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
 def test_two_gloo_processes_match_one_process(data_dir, tmp_path):
     """Two CPU processes (gloo, DDP) over the same global batches end with the same weights."""
     single, multi = tmp_path / "single", tmp_path / "multi"
     run_in_this_process(train_args(data_dir, single, "--epochs", "1"))
-    torch.multiprocessing.spawn(_rank_main, args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")), nprocs=2)
+    # fork, as DataLoader workers do (each sets one thread): the children need not import torch again.
+    torch.multiprocessing.start_processes(_rank_main, args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")),
+                                          nprocs=2, start_method="fork")
     assert_same_weights(weights(multi / "last.pt"), weights(single / "last.pt"), rtol=1e-4, atol=1e-6)
     (one,), (two,) = read_metrics(single), read_metrics(multi)
     assert two["test_acc"] == one["test_acc"]

@@ -253,12 +253,29 @@ def _good():
         (_good()[0], torch.tensor([0, 1, 3, 0]), r"\[0, 3\)"),
         (_good()[0], torch.tensor([0, -1, 2, 0]), r"\[0, 3\)"),
         (torch.tensor([[0.0, math.nan, 0.0]] * 4), _good()[1], "NaN/inf"),
-        (torch.tensor([[0.0, -math.inf, 0.0]] * 4), _good()[1], "NaN/inf"),
+        (torch.tensor([[0.0, -math.inf, 0.0]] * 4), _good()[1], "NaN/inf"),  # -inf at a target
+        (torch.tensor([[0.0, 0.0, math.inf]] + [[0.0] * 3] * 3), _good()[1], "NaN/inf"),
+        (torch.zeros(0, 3), torch.zeros(0, dtype=torch.int64), "N >= 1"),
     ],
 )
 def test_bad_inputs_raise_clear_errors(logits, target, match):
     with pytest.raises(ValueError, match=match):
         FamilyLoss("ms", eta=1.5)(logits, target)
+
+
+def test_minus_inf_logit_of_another_class_is_a_class_of_probability_zero():
+    masked = torch.tensor([[1.0, -math.inf, 0.5]], dtype=torch.float64, requires_grad=True)
+    loss = FamilyLoss("ms", eta=1.5)(masked, torch.tensor([0]))
+    (grad,) = torch.autograd.grad(loss, masked)
+    dropped = FamilyLoss("ms", eta=1.5)(masked.detach()[:, [0, 2]], torch.tensor([0]))
+    torch.testing.assert_close(loss, dropped, rtol=1e-15, atol=0)
+    assert grad[0, 1] == 0 and torch.isfinite(grad).all()
+
+
+def test_finite_logits_whose_loss_overflows_are_reported_as_too_large():
+    # Spectral decoupling squares the logit difference: (2e20)² overflows float32.
+    with pytest.raises(ValueError, match="too large for torch.float32"):
+        FamilyLoss("spectral-decoupling")(torch.tensor([[1e20, -1e20]]), torch.tensor([0]))
 
 
 def test_bad_module_settings_raise():
@@ -272,6 +289,13 @@ def test_bad_module_settings_raise():
         FamilyLoss("spectral-decoupling")(*_good())
     with pytest.raises(ValueError, match="unknown training loss"):
         build_loss("spectral-decoupling")
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.uint8])
+def test_any_integer_label_dtype_gives_the_int64_result(dtype):
+    logits, target = _batch()
+    loss = FamilyLoss("ms", eta=1.5, weight=torch.linspace(0.5, 1.5, 6, dtype=torch.float64))
+    torch.testing.assert_close(loss(logits, target.to(dtype)), loss(logits, target), rtol=0, atol=0)
 
 
 def test_check_values_false_skips_the_value_checks():

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from msanalysis.commands import models as models_command
+from msanalysis.training.data import DEBIAN_DATA_ROOT, IDX_IMAGES_MAGIC, read_idx
 from msanalysis.training.datasets_stats import DATASET_STATS, channel_stats
 from msanalysis.training.models import MODELS, Normalize, build_model, count_parameters
 
@@ -24,7 +23,7 @@ PUBLISHED_COUNTS = {
     "densenet121": 6_956_298,
 }
 
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+FASHION_MNIST = DEBIAN_DATA_ROOT / "fashion-mnist" / "train-images-idx3-ubyte.gz"
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -87,18 +86,9 @@ def test_normalize_rejects_zero_std():
         Normalize((0.5,), (0.0,))
 
 
-def _idx_images(path: Path) -> np.ndarray:
-    """Images of an IDX3 file (magic 2051, then N, rows, cols as big-endian uint32)."""
-    with gzip.open(path) as f:
-        data = f.read()
-    header = np.frombuffer(data, ">u4", count=4)
-    assert header[0] == 2051, f"{path} is not an IDX3 image file"
-    return np.frombuffer(data, np.uint8, offset=16).reshape(header[1:].tolist())
-
-
 @pytest.mark.skipif(not FASHION_MNIST.exists(), reason=f"Fashion-MNIST not at {FASHION_MNIST}")
 def test_fashion_mnist_stats_recomputed_from_the_training_images():
-    images = _idx_images(FASHION_MNIST)
+    images = read_idx(FASHION_MNIST, magic=IDX_IMAGES_MAGIC)
     assert images.shape == (60_000, 28, 28)
     measured = channel_stats(images)
     # The constants carry 4 decimals: they must be the measured values rounded.

@@ -13,6 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print the ledger as a JSON list")
     form.add_argument("--markdown", action="store_true", help="print the ledger as a Markdown table")
+    form.add_argument(
+        "--summary", action="store_true", help="print the README's summary: counts per verdict, failing rows"
+    )
 
 
 def _text(rows) -> str:
@@ -49,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(claims.to_json(rows))
     elif args.markdown:
         print(_markdown(rows))
+    elif args.summary:
+        print(claims.summary_markdown(rows))
     else:
         print(_text(rows))
         counts = claims.counts(rows)

@@ -67,7 +67,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, KeyError) as err:
-        raise CheckpointError(f"{path}: damaged or truncated checkpoint ({type(err).__name__}: {str(err)[:200]})") from None
+        # Only the error's type: torch's text for a bad pickle advises weights_only=False, wrong here.
+        raise CheckpointError(f"{path}: damaged or truncated checkpoint, or not a torch file ({type(err).__name__})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not an msanalysis checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     return checkpoint

@@ -96,7 +96,8 @@ def train_one_epoch(
     totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, images
     bar = tqdm(batches, total=-(-len(data) // config.batch_size), desc=f"epoch {epoch + 1}", disable=not progress, leave=False)
     for step, (idx, global_size) in enumerate(bar):
-        images, labels = data.images[idx.to(device)], data.labels[idx.to(device)]
+        on_device = idx.to(device, non_blocking=True)
+        images, labels = data.images[on_device], data.labels[on_device]
         totals[2] += len(idx)
         if aug is not None:
             images = crop_flip(images, aug[0][idx], aug[1][idx])
@@ -126,7 +127,8 @@ def evaluate(
     device, cuda = data.images.device, data.images.device.type == "cuda"
     totals = torch.zeros(3, dtype=torch.float64, device=device)
     for idx in shard(len(data), batch_size=batch_size, rank=dist.rank, world_size=dist.world_size):
-        images, labels = data.images[idx.to(device)], data.labels[idx.to(device)]
+        idx = idx.to(device, non_blocking=True)
+        images, labels = data.images[idx], data.labels[idx]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
             logits = model(to_float(images, channels_last=cuda)).float()
         totals[:2] += torch.stack([loss_fn(logits, labels) * len(idx), (logits.argmax(1) == labels).sum()])
@@ -152,6 +154,13 @@ def _checkpoint(config: TrainConfig, net: nn.Module, optimizer: torch.optim.Opti
             "rng": rng, "metrics": state.metrics, "best": state.best}
 
 
+def _stored_config(checkpoint: dict[str, Any], path: Path) -> TrainConfig:
+    try:
+        return TrainConfig(**checkpoint["config"])
+    except (KeyError, TypeError) as err:
+        raise CheckpointError(f"{path}: checkpoint has no usable run configuration ({err})") from None
+
+
 def _write_metrics(out: Path, metrics: list[dict[str, float]]) -> None:
     atomic_write(out / "metrics.jsonl", lambda f: f.write("".join(json.dumps(m) + "\n" for m in metrics).encode()))
 
@@ -172,8 +181,7 @@ def _resume(out: Path, config: TrainConfig, net: nn.Module, optimizer: torch.opt
     """Restore model, optimizer, RNG and metrics from out/last.pt, after checking the config."""
     last = out / "last.pt"
     checkpoint = read_checkpoint(last)
-    saved = TrainConfig(**checkpoint["config"])
-    diff = config.differences(saved)
+    diff = config.differences(_stored_config(checkpoint, last))
     if diff:
         listed = ", ".join(f"{k}={old!r} (now {new!r})" for k, (new, old) in diff.items())
         raise CheckpointError(f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out")
@@ -281,8 +289,8 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
       CheckpointError: missing, damaged, or its weights do not fit the model it names.
     """
     checkpoint = read_checkpoint(path)
+    config = _stored_config(checkpoint, Path(path))
     try:
-        config = TrainConfig(**checkpoint["config"])
         model = build_network(config)
         model.load_state_dict(checkpoint["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:

@@ -1,0 +1,343 @@
+"""Full-batch gradient descent on small linear models: do the theorems' claims hold?
+
+The model gives the positive class the probability σ(s(x)) with the score
+s(x) = a (w·x + b) + c: ``plain`` is (a, c) = (1, 0), ``odd`` is the appendix's
+s = 2(w·x + b) - 1 of eqs. 12, 17-18. A sample with label y ∈ {+1, -1} has the true-class
+logit z = y s(x), so ξ = σ(z) and the loss of the family is ℓ(ξ). The data loss is the sum
+over samples, as in eq. 19.
+
+Gradients: dℓ/dz is :func:`msanalysis.symbolic.grad_logit` lambdified
+(:func:`msanalysis.numeric.logit_gradient_fn`); the only other step is the chain rule
+ds/dw = a x, ds/db = a. Nothing else is hand-written.
+
+:func:`simulate` returns a :class:`SimulationResult` with the verdicts computed from the run:
+convergence, the final boundary against the hard-margin SVM boundary (scipy), the final point
+against the sympy stationary point (``nsolve`` from the GD end point), and the growth of |w|.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from . import symbolic
+from .losses import get_loss
+from .numeric import logit_curvature_fn, logit_gradient_fn, true_class_from_binary_logit
+
+__all__ = [
+    "Dataset",
+    "DATASETS",
+    "get_dataset",
+    "PARAMETRISATIONS",
+    "MaxMargin",
+    "max_margin",
+    "segment_distance",
+    "gradient",
+    "data_loss",
+    "stable_lr",
+    "SimulationResult",
+    "simulate",
+]
+
+Parametrisation = Literal["plain", "odd"]
+PARAMETRISATIONS: dict[str, tuple[float, float]] = {"plain": (1.0, 0.0), "odd": (2.0, -1.0)}
+"""Score s = a (w·x + b) + c as (a, c): plain σ(w·x + b), or the appendix's σ(2(w·x + b) - 1)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Labelled points: ``x`` (n, d) floats, ``y`` (n,) in {+1, -1}.
+
+    ``two_point`` marks Theorem 2's data (positives at +1, negatives at -1), whose stationary
+    point :func:`msanalysis.symbolic.two_point_system` describes.
+    """
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    description: str
+    two_point: bool = False
+
+
+def _dataset(name: str, positives: list, negatives: list, description: str, two_point: bool = False) -> Dataset:
+    x = np.array(positives + negatives, dtype=np.float64).reshape(len(positives) + len(negatives), -1)
+    y = np.array([1.0] * len(positives) + [-1.0] * len(negatives))
+    return Dataset(name, x, y, description, two_point)
+
+
+def _segments(n: int = 9, gap: float = 1.8) -> Dataset:
+    # Figure 1: two parallel horizontal segments, vertical gap 1.8; offset so that the data
+    # are not mirror-symmetric and the direction of the boundary is not fixed by symmetry.
+    pos = [[t, gap / 2] for t in np.linspace(-3.0, 1.0, n)]
+    neg = [[t, -gap / 2] for t in np.linspace(-1.0, 3.0, n)]
+    return _dataset("segments", pos, neg, f"Figure 1: segments y=+{gap/2} (x in [-3,1]) and y=-{gap/2} (x in [-1,3])")
+
+
+DATASETS: dict[str, Callable[[], Dataset]] = {
+    "paper-4pt": lambda: _dataset("paper-4pt", [1, 1], [-1, -1], "Theorem 2: positives at +1, negatives at -1", True),
+    "asymmetric": lambda: _dataset("asymmetric", [1, 3], [-1], "positives at 1 and 3, a negative at -1"),
+    "imbalanced": lambda: _dataset("imbalanced", [1] * 5, [-1], "5 positives at 1, 1 negative at -1"),
+    "imbalanced-spread": lambda: _dataset(
+        "imbalanced-spread", [1, 1.5, 2, 2.5, 3], [-1], "5 positives in [1, 3], 1 negative at -1"
+    ),
+    "overlapping": lambda: _dataset(
+        "overlapping", [-0.5, 1, 2], [-2, -1, 0.5], "non-separable: positives -0.5, 1, 2; negatives -2, -1, 0.5"
+    ),
+    "segments": _segments,
+}
+
+
+def get_dataset(name: str) -> Dataset:
+    """A named data set, with an error that lists the valid names."""
+    try:
+        return DATASETS[name]()
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+
+
+@dataclass(frozen=True)
+class MaxMargin:
+    """The hard-margin SVM: y (w·x + b) >= 1 with |w| smallest; ``margin`` = 1/|w|."""
+
+    w: np.ndarray
+    b: float
+    margin: float
+
+
+def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
+    """Hard-margin SVM by SLSQP (min |w|²/2 s.t. y_i (w·x_i + b) >= 1); None if not separable."""
+    d = x.shape[1]
+    rows = y[:, None] * np.c_[x, np.ones(len(y))]  # constraint i: rows[i] · (w, b) >= 1
+    cons = {"type": "ineq", "fun": lambda v: rows @ v - 1.0, "jac": lambda v: rows}
+    res = minimize(lambda v: 0.5 * v[:d] @ v[:d], np.zeros(d + 1), jac=lambda v: np.r_[v[:d], 0.0],
+                   constraints=[cons], method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    if not res.success or np.min(y * (x @ res.x[:d] + res.x[d])) < 1.0 - 1e-7:
+        return None
+    w = res.x[:d]
+    return MaxMargin(w=w, b=float(res.x[d]), margin=float(1.0 / np.linalg.norm(w)))
+
+
+def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> float:
+    """Euclidean distance between two non-crossing 2-D segments: the smallest endpoint-to-segment distance."""
+
+    def point_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        t = np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0.0, 1.0)
+        return float(np.linalg.norm(p - (a + t * (b - a))))
+
+    ends = [(p0, q0, q1), (p1, q0, q1), (q0, p0, p1), (q1, p0, p1)]
+    return min(point_to_segment(p, a, b) for p, a, b in ends)
+
+
+def _logits(data: Dataset, w: np.ndarray, b: np.ndarray, parametrisation: str) -> np.ndarray:
+    """True-class logits z = y s(x) of every sample, (B, n) for parameters w (B, d), b (B,)."""
+    a, c = PARAMETRISATIONS[parametrisation]
+    return data.y * (a * (w @ data.x.T + b[:, None]) + c)
+
+
+def gradient(data: Dataset, w: np.ndarray, b: np.ndarray, dl_dz: Callable[[np.ndarray], np.ndarray],
+             parametrisation: str) -> tuple[np.ndarray, np.ndarray]:
+    """∂L/∂w (B, d) and ∂L/∂b (B,) of the summed loss, for a batch of B parameter sets.
+
+    ``dl_dz(xi)`` is the lambdified symbolic logit gradient (B, n); the chain rule adds
+    dz/ds = y and ds/dw = a x, ds/db = a.
+    """
+    a, _ = PARAMETRISATIONS[parametrisation]
+    dl_ds = data.y * dl_dz(expit(_logits(data, w, b, parametrisation)))
+    return a * dl_ds @ data.x, a * dl_ds.sum(axis=1)
+
+
+def data_loss(data: Dataset, w: np.ndarray, b: np.ndarray, loss: Callable[[Any], np.ndarray],
+              parametrisation: str) -> np.ndarray:
+    """The summed loss (B,) from the numpy form of the family (stable in the logits)."""
+    return loss(true_class_from_binary_logit(_logits(data, w, b, parametrisation))).sum(axis=1)
+
+
+def stable_lr(curvature: Callable[[np.ndarray], np.ndarray], data: Dataset, parametrisation: str) -> float:
+    """1 / (an upper bound of the Hessian's norm): GD with this step cannot overshoot.
+
+    The Hessian of L is Σ_n ℓ''(z_n) a² [x_n; 1][x_n; 1]ᵀ, whose norm is at most
+    sup|ℓ''| a² Σ_n (|x_n|² + 1); sup|ℓ''| is taken over z in [-30, 30] (ℓ'' of the symbolic
+    gradient, lambdified in ξ = σ(z); beyond |z| = 30 the float ξ no longer fixes 1 - ξ, and
+    every loss here has its largest curvature at |z| < 10).
+    """
+    a, _ = PARAMETRISATIONS[parametrisation]
+    sup = float(np.max(np.abs(curvature(expit(np.linspace(-30.0, 30.0, 12001))))))
+    return 1.0 / (sup * a * a * float(np.sum(data.x**2) + len(data.y)))
+
+
+@dataclass
+class SimulationResult:
+    """One gradient-descent run and what it showed (every field computed from the run).
+
+    Attributes:
+      dataset, loss, params, parametrisation, steps, lr: the setting.
+      converged: gradient norm below ``tol`` with finite, bounded (|θ| < 1e6) parameters.
+      w, b: final parameters; grad_norm, final_loss: at the end.
+      boundary: 1-D only, the x where s(x) = 0; None in 2-D.
+      max_margin_boundary: 1-D, the SVM boundary -b/w; None if not separable or 2-D.
+      boundary_gap: the largest |signed distance to the learned boundary - signed distance to
+        the SVM boundary| over the training points (1-D: |boundary - SVM boundary|); None if
+        not separable.
+      angle_deg: final angle between w and the SVM normal (degrees); None if not separable.
+      xi_final: each sample's final ξ; xi_star: the loss's symbolic minimum ξ* (single
+        minimum in (0, 1)) or None; at_sample_stationary: every |ξ_n - ξ*| < 1e-8.
+      symbolic_w, symbolic_b: sympy's stationary point (nsolve at 30 digits from the GD end
+        point; :func:`symbolic.two_point_system` for Theorem 2's data); matches_symbolic:
+        final parameters within 1e-8 of it (None when GD did not converge).
+      w_log_slope: c of the fit |w| = a + c log t over the second half of the run.
+      w_norm_monotone: |w| never decreased along the recorded trajectory.
+      trajectory: recorded columns (step, w_0.., b, w_norm, boundary or angle_deg, loss, grad_norm).
+    """
+
+    dataset: str
+    loss: str
+    params: dict[str, float]
+    parametrisation: str
+    steps: int
+    lr: float
+    converged: bool
+    w: list[float]
+    b: float
+    grad_norm: float
+    final_loss: float
+    boundary: float | None
+    max_margin_boundary: float | None
+    boundary_gap: float | None
+    angle_deg: float | None
+    xi_final: list[float]
+    xi_star: float | None
+    at_sample_stationary: bool | None
+    symbolic_w: list[float] | None
+    symbolic_b: float | None
+    matches_symbolic: bool | None
+    w_log_slope: float
+    w_norm_monotone: bool
+    trajectory: dict[str, list[float]] = field(repr=False)
+
+
+def _angle(w: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    cos = (w @ reference) / (np.linalg.norm(w, axis=-1) * np.linalg.norm(reference))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _boundary_gap(data: Dataset, w: np.ndarray, b: float, mm: MaxMargin, parametrisation: str) -> float:
+    """Largest difference of signed distances to the two boundaries over the training points."""
+    a, c = PARAMETRISATIONS[parametrisation]
+    learned = (data.x @ w + b + c / a) / np.linalg.norm(w)
+    svm = (data.x @ mm.w + mm.b) / np.linalg.norm(mm.w)
+    return float(np.max(np.abs(learned - svm)))
+
+
+def _symbolic_stationary(data: Dataset, name: str, params: dict[str, float], parametrisation: str,
+                         start: np.ndarray) -> np.ndarray | None:
+    """Sympy's stationary point of the data loss near ``start`` = (w.., b), 30 digits; None if nsolve fails."""
+    if data.two_point and data.x.shape[1] == 1:
+        system = symbolic.two_point_system(name, paper_parametrisation=parametrisation == "odd", **params)
+        unknowns, grads = [symbolic.W, symbolic.B], [system.grad_w, system.grad_b]
+    else:
+        a, c = (sp.nsimplify(v) for v in PARAMETRISATIONS[parametrisation])
+        ws = sp.symbols(f"w0:{data.x.shape[1]}", real=True)
+        ell = symbolic.loss(name, **params)
+        scores = [a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c for xn in data.x]
+        total = sum(ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s)) for s, yn in zip(scores, data.y))
+        unknowns = [*ws, symbolic.B]
+        grads = [sp.diff(total, u) for u in unknowns]
+    try:
+        root = sp.nsolve(grads, unknowns, [float(v) for v in start], prec=30)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return np.array([float(v) for v in root])
+
+
+def _xi_star(name: str, params: dict[str, float]) -> float | None:
+    minima = [p for p in symbolic.stationary_points(name, **params) if p.kind == "minimum"]
+    return float(minima[0].xi) if len(minima) == 1 else None
+
+
+def _log_slope(t: np.ndarray, w_norm: np.ndarray) -> float:
+    half = t >= t[-1] / 2
+    return float(np.polyfit(np.log(t[half]), w_norm[half], 1)[0])
+
+
+def simulate(dataset: str, loss: str, params: dict[str, float] | None = None, *, steps: int = 20000,
+             lr: float | None = None, parametrisation: Parametrisation = "plain", tol: float = 1e-9,
+             n_records: int = 1000) -> SimulationResult:
+    """Full-batch GD from w = 0, b = 0 on a named data set with a loss of the family.
+
+    Args:
+      dataset: a name of :data:`DATASETS`.
+      loss: a name of the family; ``params`` its hyper-parameters (defaults filled in).
+      steps: GD steps (>= 10).
+      lr: step size; default :func:`stable_lr`.
+      parametrisation: 'plain' or 'odd' (see :data:`PARAMETRISATIONS`).
+      tol: gradient-norm bound for ``converged``.
+      n_records: about how many trajectory rows to keep.
+
+    Returns:
+      A :class:`SimulationResult`.
+    """
+    data = get_dataset(dataset)
+    params = get_loss(loss).validate(params or {})
+    if parametrisation not in PARAMETRISATIONS:
+        raise ValueError(f"parametrisation={parametrisation!r}; choose one of {', '.join(PARAMETRISATIONS)}")
+    if steps < 10:
+        raise ValueError(f"steps={steps}; expected at least 10")
+    dl_dz = logit_gradient_fn(loss, **params)
+    lr = stable_lr(logit_curvature_fn(loss, **params), data, parametrisation) if lr is None else lr
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr={lr}; expected a finite step size > 0")
+    loss_fn = get_loss(loss).bind(**params)
+    mm = max_margin(data.x, data.y)
+    w, b = np.zeros((1, data.x.shape[1])), np.zeros(1)
+    every = max(1, steps // n_records)
+    rows: list[list[float]] = []
+    for t in range(1, steps + 1):
+        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
+        w, b = w - lr * gw, b - lr * gb
+        if t % every == 0 or t == steps:
+            gw, gb = gradient(data, w, b, dl_dz, parametrisation)
+            value = float(data_loss(data, w, b, loss_fn, parametrisation)[0])
+            if not (np.all(np.isfinite(w)) and np.isfinite(b[0]) and np.isfinite(value)):
+                raise ValueError(f"GD left the finite range at step {t}: lr={lr} is too large for this loss")
+            rows.append([t, *w[0], b[0], float(np.hypot(np.linalg.norm(gw), gb[0])), value])
+    return _result(data, loss, params, parametrisation, steps, lr, tol, mm, np.array(rows))
+
+
+def _result(data: Dataset, loss: str, params: dict[str, float], parametrisation: str, steps: int, lr: float,
+            tol: float, mm: MaxMargin | None, rows: np.ndarray) -> SimulationResult:
+    d = data.x.shape[1]
+    t, ws, bs, grad_norm, losses = rows[:, 0], rows[:, 1:1 + d], rows[:, 1 + d], rows[:, 2 + d], rows[:, 3 + d]
+    w, b = ws[-1], float(bs[-1])
+    w_norm = np.linalg.norm(ws, axis=1)
+    a, c = PARAMETRISATIONS[parametrisation]
+    converged = bool(grad_norm[-1] < tol and np.all(np.isfinite(rows[-1])) and np.hypot(w_norm[-1], b) < 1e6)
+    trajectory = {"step": t, **{f"w_{i}": ws[:, i] for i in range(d)}, "b": bs, "w_norm": w_norm}
+    boundary = mm_boundary = angle = gap = None
+    if d == 1:
+        trajectory["boundary"] = (-c / a - bs) / ws[:, 0]
+        boundary = float(trajectory["boundary"][-1])
+        mm_boundary = None if mm is None else -mm.b / float(mm.w[0])
+    if mm is not None:
+        trajectory["angle_deg"] = _angle(ws, mm.w)
+        angle, gap = float(trajectory["angle_deg"][-1]), _boundary_gap(data, w, b, mm, parametrisation)
+    trajectory.update(loss=losses, grad_norm=grad_norm)
+    xi_final = expit(_logits(data, w[None], np.array([b]), parametrisation))[0]
+    xi_star = _xi_star(loss, params)
+    root = _symbolic_stationary(data, loss, params, parametrisation, np.r_[w, b]) if converged else None
+    return SimulationResult(
+        dataset=data.name, loss=loss, params=params, parametrisation=parametrisation, steps=steps, lr=lr,
+        converged=converged, w=w.tolist(), b=b, grad_norm=float(grad_norm[-1]), final_loss=float(losses[-1]),
+        boundary=boundary, max_margin_boundary=mm_boundary, boundary_gap=gap, angle_deg=angle,
+        xi_final=xi_final.tolist(), xi_star=xi_star,
+        at_sample_stationary=None if xi_star is None else bool(np.max(np.abs(xi_final - xi_star)) < 1e-8),
+        symbolic_w=None if root is None else root[:d].tolist(), symbolic_b=None if root is None else float(root[d]),
+        matches_symbolic=None if root is None else bool(np.max(np.abs(root - np.r_[w, b])) < 1e-8),
+        w_log_slope=_log_slope(t, w_norm), w_norm_monotone=bool(np.all(np.diff(w_norm) >= 0)),
+        trajectory={k: np.asarray(v, dtype=float).tolist() for k, v in trajectory.items()},
+    )
