@@ -27,6 +27,7 @@ from .attacks.evaluate import correct_under, paired_noise_margin
 __all__ = ["AuditSettings", "SoftmaxOutput", "gradient_statistics", "audit_attacks", "run_audit", "summarise"]
 
 AttackFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+SQUARE_MISSING = "black-box Square attack skipped: torchattacks is not installed (pip install --no-deps torchattacks)"
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ def run_audit(
             tick = (lambda k, r=role, n=name: progress(f"{r}:{n}", k)) if progress else None
             correct[role][name] = correct_under(m, images, labels, attack, batch_size=batch_size, progress=tick)
     stats = {role: gradient_statistics(m, images, labels, batch_size=batch_size) for role, m in models.items()}
-    return {"correct": correct, "groups": groups, "gradient_statistics": stats}
+    skipped = {} if any(g == "black-box" for g in groups.values()) else {"square": SQUARE_MISSING}
+    return {"correct": correct, "groups": groups, "gradient_statistics": stats, "skipped": skipped}
 
 
 def _worst_case(correct: dict[str, torch.Tensor], groups: dict[str, str]) -> torch.Tensor:
@@ -175,7 +177,7 @@ def summarise(run: dict[str, Any], s: AuditSettings) -> dict[str, Any]:
     checks = {role: _checks(acc[role], correct[role], s) for role in correct}
     verdict = {r["attack"]: _verdict(r) for r in rows if r["attack"] in (base, "worst-case") and "gain" in r}
     return {"rows": rows, "verdict": verdict, "checks": checks, "accuracy": acc,
-            "gradient_statistics": run["gradient_statistics"]}
+            "gradient_statistics": run["gradient_statistics"], "skipped": run.get("skipped", {})}
 
 
 def _verdict(row: dict[str, Any]) -> str:

@@ -92,3 +92,16 @@ def test_summarise_decides_from_the_numbers():
     assert row["gain"] == 0.5 and row["gain_survives"]
     assert row["noise_margin"] == pytest.approx(1.96 * float(half.double().std()) / math.sqrt(n))
     assert all(c["passed"] for c in report["checks"]["model"])
+
+
+def test_missing_square_is_reported_as_skipped(monkeypatch):
+    import msanalysis.audit as audit
+
+    monkeypatch.setattr(audit, "_square", lambda model, s: None)  # as if torchattacks were absent
+    model = tiny_cnn().eval()
+    x, _ = batch(16)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    report = summarise(run_audit(model, x, y, SMALL), SMALL)
+    assert "torchattacks is not installed" in report["skipped"]["square"]
+    assert not any(r["attack"].startswith("square") for r in report["rows"])

@@ -77,6 +77,8 @@ def print_report(report: dict) -> None:
         print(f"\nsanity checks of the evaluation ({role}):")
         for c in checks:
             print(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['check']}: {c['numbers']}")
+    for reason in report["skipped"].values():
+        print(f"\n{reason}")
     print("\ngradient statistics at the clean images (CE objective):")
     for role, stats in report["gradient_statistics"].items():
         print(f"  {role}: " + ", ".join(f"{k}={v:.4f}" for k, v in stats.items()))
