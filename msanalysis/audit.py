@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
-from .attacks import APGD, PGD
+from .attacks import APGD, PGD, Objective
 from .attacks.evaluate import correct_under, paired_noise_margin
 
 __all__ = ["AuditSettings", "SoftmaxOutput", "gradient_statistics", "audit_attacks", "run_audit", "summarise"]
@@ -90,8 +90,14 @@ def gradient_statistics(model: nn.Module, images: torch.Tensor, labels: torch.Te
             "saturated_softmax": saturated / n, "mean_true_probability": prob / n}
 
 
-def audit_attacks(model: nn.Module, s: AuditSettings, *, reference: Optional[nn.Module] = None) -> dict[str, tuple[str, AttackFn]]:
-    """name -> (group, attack) of every attack the audit runs on ``model``."""
+def audit_attacks(
+    model: nn.Module, s: AuditSettings, *, reference: Optional[nn.Module] = None, training_loss: Optional[Objective] = None
+) -> dict[str, tuple[str, AttackFn]]:
+    """name -> (group, attack) of every attack the audit runs on ``model``.
+
+    ``training_loss``: the model's own training loss; PGD ascending it is what an evaluation
+    that reuses the training criterion in the attack would report.
+    """
     pgd = lambda m, **kw: PGD(m, **{"eps": s.eps, "steps": s.steps, "seed": s.seed, **kw})  # noqa: E731
     out: dict[str, tuple[str, AttackFn]] = {
         f"pgd{s.steps}-ce": ("white-box", pgd(model)),
@@ -103,6 +109,8 @@ def audit_attacks(model: nn.Module, s: AuditSettings, *, reference: Optional[nn.
         # crafted on the softmax outputs as if they were logits, evaluated on the model itself
         f"pgd{s.steps}-ce-on-probabilities": ("cheap", pgd(SoftmaxOutput(model))),
     }
+    if training_loss is not None:
+        out[f"pgd{s.steps}-own-training-loss"] = ("objective", pgd(model, objective=training_loss))
     square = _square(model, s)
     if square is not None:
         out[f"square{s.square_queries}"] = ("black-box", square)
@@ -131,16 +139,22 @@ def run_audit(
     s: AuditSettings,
     *,
     reference: Optional[nn.Module] = None,
+    training_losses: Optional[dict[str, Objective]] = None,
     batch_size: int = 256,
     progress: Optional[Callable[[str, int], None]] = None,
 ) -> dict[str, Any]:
-    """Per-sample correctness of the model (and the reference) under every audit attack."""
+    """Per-sample correctness of the model (and the reference) under every audit attack.
+
+    ``training_losses``: role ('model', 'reference') -> that model's training loss, for the
+    "own training loss as the attack objective" row.
+    """
     models = {"model": model} if reference is None else {"model": model, "reference": reference}
     correct: dict[str, dict[str, torch.Tensor]] = {}
     groups: dict[str, str] = {"clean": "clean"}
     for role, m in models.items():
         other = reference if role == "model" else None
-        plan = {"clean": ("clean", None), **audit_attacks(m, s, reference=other)}
+        own = (training_losses or {}).get(role)
+        plan = {"clean": ("clean", None), **audit_attacks(m, s, reference=other, training_loss=own)}
         correct[role] = {}
         for name, (group, attack) in plan.items():
             groups.setdefault(name, group)

@@ -88,6 +88,7 @@ def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
     rows = {r["attack"]: r for r in result["rows"]}
     assert rows["transfer-pgd2-ce-from-reference"]["group"] == "transfer"
     assert "gain" not in rows["transfer-pgd2-ce-from-reference"]  # no like-for-like reference number
+    assert "gain" in rows["pgd2-own-training-loss"]  # MS under the MS loss vs CE under CE
     assert all(isinstance(c["passed"], bool) for c in result["checks"]["model"])
 
 

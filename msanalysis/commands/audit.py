@@ -35,24 +35,24 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from ..audit import AuditSettings, run_audit, summarise
-    from ..robustness import load_target, write_json_atomic
+    from ..robustness import load_target, objective_for, write_json_atomic
 
     settings = AuditSettings(steps=args.steps, long_steps=args.long_steps, restarts=args.restarts,
                              apgd_steps=args.apgd_steps, sweep_steps=args.sweep_steps, square_queries=args.square_queries, seed=args.seed)
     target = load_target(args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device)
-    reference = None
+    reference, losses = None, {"model": objective_for(target, "train-loss")}
     if args.reference_checkpoint:
         ref = load_target(args.reference_checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device)
         if ref.dataset != target.dataset:
             raise UsageError(f"the reference is a {ref.dataset} model, the audited one a {target.dataset} model")
-        reference = ref.model
+        reference, losses["reference"] = ref.model, objective_for(ref, "train-loss")
     with tqdm(disable=not args.progress, unit="img", leave=False) as bar:
         def progress(name: str, k: int) -> None:
             bar.set_description(name, refresh=False)
             bar.update(k)
 
         run_result = run_audit(target.model, target.images, target.labels, settings, reference=reference,
-                               batch_size=args.batch_size, progress=progress)
+                               training_losses=losses, batch_size=args.batch_size, progress=progress)
     report = summarise(run_result, settings)
     report = {"model": target.describe(), "reference": args.reference_checkpoint, "settings": settings.__dict__ | {"sweep": list(settings.sweep)}, **report}
     print_report(report)
