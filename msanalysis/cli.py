@@ -25,6 +25,10 @@ COMMANDS: dict[str, str] = {
     "simulate": "simulate",
     "sweep-eta": "sweep_eta",
     "figures": "figures",
+    "attack": "attack",
+    "table1": "table1",
+    "table2": "table2",
+    "audit": "audit",
 }
 
 

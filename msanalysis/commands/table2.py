@@ -1,0 +1,18 @@
+"""``msanalysis table2``: the paper's Table 2 (PGD-10/50 at eps 8/255 and 16/255), rerun."""
+
+from __future__ import annotations
+
+import argparse
+
+from .table1 import add_table_arguments, run_table
+
+HELP = "rerun the paper's Table 2 (PGD-10/50 at eps 8/255, 16/255; models x losses) from trained checkpoints, resumably"
+TABLE = "table2"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_table_arguments(parser, TABLE)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_table(args, TABLE)

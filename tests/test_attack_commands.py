@@ -1,0 +1,107 @@
+"""The attack, table1/table2 and audit commands on tiny trained checkpoints (seconds, CPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from msanalysis import cli
+from msanalysis.training.train import TrainConfig, fit
+
+from test_data import write_idx
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> tuple[Path, Path]:
+    """(data root, runs folder) with a 1-epoch CE and MS small CNN on a 28x28 toy task."""
+    root = tmp_path_factory.mktemp("attackdata")
+    folder = root / "fashion-mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 64), ("t10k", 24)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for image, k in zip(images, labels):
+            r, c = divmod(int(k), 5)
+            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    out = root / "runs"
+    for loss, params in (("ce", {}), ("ms", {"eta": 1.5})):
+        config = TrainConfig(dataset="fashion-mnist", model="small-cnn", loss=loss, loss_params=params, epochs=1, batch_size=16)
+        fit(config, out / f"fashion-mnist-small-cnn-{loss}-s0", data_dir=root, progress=False)
+    return root, out
+
+
+def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
+    data, out = runs
+    report = tmp_path / "a.json"
+    args = ["attack", "--checkpoint", str(out / "fashion-mnist-small-cnn-ms-s0/best.pt"), "--attacks", "fgsm,pgd",
+            "--objective", "train-loss", "--limit", "16", "--data-dir", str(data), "--json", str(report), "--no-progress"]
+    assert cli.main(args) == 0
+    result = json.loads(report.read_text())
+    assert result["n"] == 16 and result["objective"] == "train-loss" and result["loss"] == "ms"
+    assert result["attacks"]["pgd"]["settings"]["objective"] == "loss:ms(eta=1.5)"
+    assert result["attacks"]["pgd"]["settings"]["steps"] == 40 and result["attacks"]["fgsm"]["settings"]["eps"] == 0.007
+    for attack in result["attacks"].values():  # robust implies clean-correct
+        assert 0 <= attack["accuracy"] <= result["clean_accuracy"]
+    assert "pgd" in capsys.readouterr().out
+
+
+def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
+    data, out = runs
+    args = ["table1", "--runs", str(out), "--out", str(tmp_path), "--limit", "8", "--data-dir", str(data), "--no-progress"]
+    assert cli.main(args) == 0
+    first = json.loads((tmp_path / "results.json").read_text())
+    assert len(first["cells"]) == 2 * 5  # (ce, ms) x (clean, fgsm, bim, pgd, upgd)
+    assert "small-cnn ms (ours)" in (tmp_path / "table1.md").read_text()
+    import msanalysis.tables as tables
+
+    def no_work(*a, **k):
+        raise AssertionError("a finished cell was recomputed")
+
+    monkeypatch.setattr(tables, "correct_under", no_work)
+    assert cli.main(args) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["cells"] == first["cells"]
+    # other settings in the same file are refused, not mixed in
+    assert cli.main([*args, "--seed", "1"]) == 2
+
+
+def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
+    assert cli.main(["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert "python -m msanalysis train" in capsys.readouterr().err
+
+
+def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
+    data, out = runs
+    report = tmp_path / "audit.json"
+    args = ["audit", "--checkpoint", str(out / "fashion-mnist-small-cnn-ms-s0/best.pt"),
+            "--reference-checkpoint", str(out / "fashion-mnist-small-cnn-ce-s0/best.pt"),
+            "--steps", "2", "--long-steps", "3", "--restarts", "2", "--apgd-steps", "3", "--square-queries", "3", "--sweep-steps", "2",
+            "--limit", "12", "--data-dir", str(data), "--json", str(report), "--no-progress"]
+    assert cli.main(args) == 0
+    result = json.loads(report.read_text())
+    assert set(result["verdict"]) == {"pgd2-ce", "worst-case"}
+    rows = {r["attack"]: r for r in result["rows"]}
+    assert rows["transfer-pgd2-ce-from-reference"]["group"] == "transfer"
+    assert "gain" not in rows["transfer-pgd2-ce-from-reference"]  # no like-for-like reference number
+    assert "gain" in rows["pgd2-own-training-loss"]  # MS under the MS loss vs CE under CE
+    assert all(isinstance(c["passed"], bool) for c in result["checks"]["model"])
+
+
+@pytest.mark.parametrize(
+    "args,status",
+    [
+        (["attack", "--checkpoint", "nowhere.pt"], 1),
+        (["attack", "--checkpoint", "x.pt", "--attacks", "cw"], 2),
+        (["attack", "--checkpoint", "x.pt", "--limit", "0"], 2),
+        (["audit", "--checkpoint", "x.pt", "--steps", "0"], 2),
+    ],
+)
+def test_cli_errors(args, status, capsys):
+    assert cli.main(args) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
