@@ -1132,6 +1132,7 @@ LESSONS: dict[str, list] = {
     "02-chain-rule-through-softmax": LESSON_2,
     "03-eta-threshold": LESSON_3,
     "04-where-gradient-descent-goes": LESSON_4,
+    "05-robustness": LESSON_5,
 }
 
 
