@@ -922,7 +922,6 @@ LESSON_5 = [
         %matplotlib inline
         from pathlib import Path
 
-        import numpy as np
         import torch
         import matplotlib.pyplot as plt
 
