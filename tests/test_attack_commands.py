@@ -105,3 +105,48 @@ def test_cli_errors(args, status, capsys):
     assert cli.main(args) == status
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def _slow_table1(args: list[str]) -> None:
+    """A table1 run whose cells take 0.2 s longer each, so a kill lands between cells."""
+    import time
+
+    import msanalysis.tables as tables
+
+    fast = tables.correct_under
+
+    def slow(*a, **k):
+        time.sleep(0.2)
+        return fast(*a, **k)
+
+    tables.correct_under = slow
+    raise SystemExit(cli.main(args))
+
+
+def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
+    """SIGKILL during the grid, then rerun: results.json is never half-written, finished cells
+    are kept, and the final cells equal an uninterrupted run's."""
+    import multiprocessing
+    import signal
+    import time
+
+    data, out = runs
+    common = ["table1", "--runs", str(out), "--limit", "8", "--data-dir", str(data), "--no-progress"]
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    assert cli.main([*common, "--out", str(reference)]) == 0
+    proc = multiprocessing.get_context("fork").Process(target=_slow_table1, args=([*common, "--out", str(killed)],))
+    proc.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not (killed / "results.json").exists() and time.monotonic() < deadline and proc.is_alive():
+            time.sleep(0.01)
+        time.sleep(0.25)
+        proc.kill()
+    finally:
+        proc.join()
+    assert proc.exitcode == -signal.SIGKILL
+    partial = json.loads((killed / "results.json").read_text())  # parses: written atomically
+    expected = json.loads((reference / "results.json").read_text())["cells"]
+    assert 0 < len(partial["cells"]) < len(expected)
+    assert cli.main([*common, "--out", str(killed)]) == 0
+    assert json.loads((killed / "results.json").read_text())["cells"] == expected
