@@ -340,17 +340,24 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
     if "eta" in params:
         raise SymbolicArgumentError("eta_threshold solves for η; do not pass it")
     g = grad_xi(name, **params)
-    at_zero = sp.limit(g, XI, 0, "+")
+    try:
+        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.simplify(sp.limit(g, XI, 1, "-"))
+    except NotImplementedError as err:  # sympy cannot take the limit with these symbols
+        raise SymbolicArgumentError(
+            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic {sorted(map(str, g.free_symbols - {XI, ETA}))}; pass numbers"
+        ) from err
     if at_zero != -sp.oo:
         raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")
-    at_one = sp.simplify(sp.limit(g, XI, 1, "-"))
-    roots = [r for r in sp.solve(at_one, ETA) if r.is_number and r >= 0]
-    if not roots:
-        if sp.simplify(at_one.subs(ETA, 1)) > 0:
-            return sp.Integer(0)
+    roots = [r for r in sp.solve(at_one, ETA) if r.is_nonnegative]
+    if roots:
+        (root,) = roots
+        return root
+    positive = sp.sympify(at_one.subs(ETA, 1) > 0)
+    if positive == sp.true:
+        return sp.Integer(0)
+    if positive == sp.false:
         raise ArithmeticError(f"lim dℓ/dξ at ξ → 1⁻ is {at_one}: no η gives a root")
-    (root,) = roots
-    return root
+    raise SymbolicArgumentError(f"the threshold depends on the sign of {at_one}; pass numeric parameters")
 
 
 @dataclass(frozen=True)

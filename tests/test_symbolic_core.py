@@ -53,3 +53,12 @@ def test_bad_arguments_get_a_clear_error(call, message):
 
 def test_string_numbers_are_exact():
     assert S.loss("ms", eta="3/2") == S.loss("ms", eta=sp.Rational(3, 2))
+
+
+def test_threshold_with_a_symbolic_class_weight():
+    """γ = 0 makes MS-focal α·CE plus the term: the threshold scales with α (α/2)."""
+    threshold = S.eta_threshold("ms-focal", alpha=S.ALPHA, gamma=0)
+    assert sp.simplify(threshold - S.ALPHA / 2) == 0
+    assert threshold.subs(S.ALPHA, 1) == S.eta_threshold("ms")
+    with pytest.raises(ValueError, match="pass numbers"):
+        S.eta_threshold("ms-focal")
