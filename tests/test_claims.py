@@ -153,3 +153,75 @@ def test_theorem2_parts_agree_with_the_chain_rule():
     # The negative's true-class logit is -z, z = 2(b - w) - 1: ∂(-z)/∂w = 2, ∂(-z)/∂b = -2.
     assert sp.simplify(parts["eq. 22"] - 2 * g.subs(XI, 1 - G)) == 0
     assert sp.simplify(parts["eq. 24"] + 2 * g.subs(XI, 1 - G)) == 0
+
+
+# ---- one test per remaining ledger row: the mathematics, checked independently of the row
+
+
+def _ce_two_point_numeric():
+    system = C._ce_system()
+    loss = sp.lambdify((S.W, S.B), system.loss, "numpy")
+    grad = sp.lambdify((S.W, S.B), [system.grad_w, system.grad_b], "numpy")
+    return loss, grad
+
+
+def test_eq3_plus_sign_ascends_and_minus_descends():
+    loss, grad = _ce_two_point_numeric()
+    rng = np.random.default_rng(0)
+    for w, b in rng.uniform(-3, 3, size=(20, 2)):
+        g = np.array(grad(w, b))
+        step = 1e-4
+        assert loss(*(np.array([w, b]) + step * g)) > loss(w, b)  # eq. 3 as printed
+        assert loss(*(np.array([w, b]) - step * g)) < loss(w, b)  # the corrected update
+
+
+def test_eq11_printed_step_is_not_the_gradient_step_but_both_lower_the_loss():
+    x, w, b, lr = 1.0, 0.3, 0.2, 0.1
+    p = 1 / (1 + np.exp(-(2 * (w * x + b) - 1)))
+    loss = lambda w_: np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+    gd = 2 * lr * x * (1 - p)  # -lr dL/dw, dL/dw = -2x(1-p)
+    assert not np.isclose(lr / p, gd)
+    assert loss(w + gd) < loss(w) and loss(w + lr / p) < loss(w)  # eqs. 14-16: any Δw > 0
+
+
+def test_theorem1_lower_loss_with_the_same_boundary():
+    loss, _ = _ce_two_point_numeric()
+    for w in (0.5, 2.0, 7.0):
+        for c in (1.5, 3.0):
+            b = 0.5  # boundary (1/2 - b)/w = 0, the max-margin boundary
+            w2, b2 = c * w, (c * (2 * b - 1) + 1) / 2
+            assert (0.5 - b2) / w2 == 0
+            assert loss(w2, b2) < loss(w, b)
+
+
+def test_eq25_26_printed_system_is_the_negated_derived_one():
+    d_w, d_b, _, _ = C._theorem2_solutions()
+    assert sp.simplify(PRINTED["eq. 21"] + PRINTED["eq. 22"] + d_w) == 0
+    assert sp.simplify(PRINTED["eq. 23"] + PRINTED["eq. 24"] + d_b) == 0
+
+
+def test_eq34_root_is_not_a_root_of_the_derived_condition():
+    derived = S.grad_logit("centred-ce")
+    printed_root = sp.solve(PRINTED["eq. 34"] / (1 - XI), XI)[0]
+    assert sp.simplify(printed_root - 1 / (2 * ETA)) == 0
+    assert derived.subs({XI: printed_root, ETA: 3}) != 0  # 1/6 is not stationary at η = 3
+    true_root = max(S.stationary_closed_form("centred-ce"), key=lambda r: r.subs(ETA, 1))
+    assert sp.simplify(derived.subs(XI, true_root)) == 0
+
+
+@pytest.mark.parametrize("gamma", [0, 0.5, 1, 2, 5])
+def test_focal_logit_gradient_is_negative_on_the_open_interval(gamma):
+    g = sp.lambdify(XI, S.grad_logit("focal", alpha=1, gamma=gamma), "numpy")
+    xi = np.linspace(1e-6, 1 - 1e-6, 10001)
+    assert np.all(g(xi) < 0)
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_vector_reading_threshold_is_a_quarter(k):
+    """Σ_k p_k² + (1 - p_k)² with the other classes sharing 1 - ξ: roots appear above η = 1/4."""
+    rest = (1 - XI) / (k - 1)
+    vector = -sp.log(XI) + ETA * (XI**2 + (1 - XI) ** 2 + (k - 1) * (rest**2 + (1 - rest) ** 2))
+    g = sp.diff(vector, XI)
+    for eta, has_root in ((sp.Rational(3, 10), True), (sp.Rational(1, 5), False)):
+        assert bool(S.roots_in_unit_interval(g.subs(ETA, eta))) is has_root
+    assert not C.vector_reading().exact
