@@ -117,7 +117,9 @@ def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
     cons = {"type": "ineq", "fun": lambda v: rows @ v - 1.0, "jac": lambda v: rows}
     res = minimize(lambda v: 0.5 * v[:d] @ v[:d], np.zeros(d + 1), jac=lambda v: np.r_[v[:d], 0.0],
                    constraints=[cons], method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
-    if not res.success or np.min(y * (x @ res.x[:d] + res.x[d])) < 1.0 - 1e-7:
+    # Status 8 (line search stopped at the precision limit) is accepted when the point is
+    # feasible: with ftol 1e-15 SLSQP reports it at the optimum, depending on BLAS threads.
+    if res.status not in (0, 8) or np.min(y * (x @ res.x[:d] + res.x[d])) < 1.0 - 1e-7:
         return None
     w = res.x[:d]
     return MaxMargin(w=w, b=float(res.x[d]), margin=float(1.0 / np.linalg.norm(w)))

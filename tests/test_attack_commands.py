@@ -111,8 +111,11 @@ def _slow_table1(args: list[str]) -> None:
     """A table1 run whose cells take 0.2 s longer each, so a kill lands between cells."""
     import time
 
+    import torch
+
     import msanalysis.tables as tables
 
+    torch.set_num_threads(1)  # a forked child must not reuse the parent's OpenMP pool
     fast = tables.correct_under
 
     def slow(*a, **k):

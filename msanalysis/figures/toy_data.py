@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import linprog, minimize
+from scipy.optimize import linprog
+
+from ..simulate import max_margin
 
 __all__ = [
     "ToyData",
@@ -104,23 +106,17 @@ TOY_DATA: dict[str, Callable[[], ToyData]] = {
 
 
 def max_margin_line(points: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
-    """The hard-margin linear SVM: min |w|² subject to s_i (w·x_i + b) >= 1, s_i = ±1.
+    """The hard-margin linear SVM (:func:`msanalysis.simulate.max_margin`) of a toy set.
 
-    Solved with scipy's SLSQP; used to confirm that the reference line of the separable sets is
-    the max-margin boundary.
+    Used to confirm that the reference line of the separable sets is the max-margin boundary.
 
     Returns:
       (w, b) with the boundary {x : w·x + b = 0}; margin 1 / |w|.
     """
-    signs = np.where(labels == 1, 1.0, -1.0)
-    constraints = {"type": "ineq", "fun": lambda v: signs * (points @ v[:2] + v[2]) - 1.0,
-                   "jac": lambda v: signs[:, None] * np.column_stack([points, np.ones(len(points))])}
-    result = minimize(lambda v: v[0] ** 2 + v[1] ** 2, x0=np.array([0.0, 1.0, 0.0]),
-                      jac=lambda v: np.array([2 * v[0], 2 * v[1], 0.0]), constraints=[constraints],
-                      method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
-    if not result.success:
-        raise ArithmeticError(f"max-margin problem not solved: {result.message}")
-    return result.x[:2], float(result.x[2])
+    svm = max_margin(points, np.where(labels == 1, 1.0, -1.0))
+    if svm is None:
+        raise ArithmeticError("max-margin problem not solved: the set is not linearly separable")
+    return svm.w, svm.b
 
 
 def linearly_separable(points: np.ndarray, labels: np.ndarray) -> bool:
