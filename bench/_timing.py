@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def timed(fn: Callable[[], object], *, repeats: int = 20, warmup: int = 2) -> tuple[float, float]:

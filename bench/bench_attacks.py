@@ -57,8 +57,12 @@ def main() -> None:
             torchattacks.PGD(model, steps=40, random_start=True),
         ),
     }
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, {args.repeats} repeats")
-    print(f"{'attack':8} {'ours min':>9} {'ours med':>9} {'ta min':>9} {'ta med':>9} {'ratio(min)':>10} {'ratio(med)':>10}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, {args.repeats} repeats"
+    )
+    print(
+        f"{'attack':8} {'ours min':>9} {'ours med':>9} {'ta min':>9} {'ta med':>9} {'ratio(min)':>10} {'ratio(med)':>10}"
+    )
     for name, (ours, theirs) in pairs.items():
         t_ours, t_ta = timings([lambda: ours(x, y), lambda: theirs(x, y)], args.repeats)
         mo, mt = min(t_ours), min(t_ta)

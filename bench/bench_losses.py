@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -22,7 +22,9 @@ from msanalysis.training.losses import FamilyLoss, StationaryTransform
 from msanalysis.training.models import build_model
 
 
-def _time_interleaved(steps: dict[str, Callable[[], None]], reps: int, warmup: int = 20) -> dict[str, list[float]]:
+def _time_interleaved(
+    steps: dict[str, Callable[[], None]], reps: int, warmup: int = 20
+) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(warmup):
         for step in steps.values():
@@ -63,7 +65,10 @@ def _training_steps(seed: int) -> dict[str, Callable[[], None]]:
     model = build_model("small-cnn")
     images = torch.rand(512, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
     target = torch.randint(0, 10, (512,), generator=torch.Generator().manual_seed(seed))
-    losses = {"small-cnn step, nn.CrossEntropyLoss": torch.nn.CrossEntropyLoss(), "small-cnn step, ms": FamilyLoss("ms", eta=1.5)}
+    losses = {
+        "small-cnn step, nn.CrossEntropyLoss": torch.nn.CrossEntropyLoss(),
+        "small-cnn step, ms": FamilyLoss("ms", eta=1.5),
+    }
 
     def step(fn: torch.nn.Module) -> Callable[[], None]:
         def run() -> None:
@@ -81,14 +86,20 @@ def _rows(label: str, times: dict[str, list[float]]) -> list[str]:
     rows = []
     for name, ts in times.items():
         lo, med = min(ts), statistics.median(ts)
-        rows.append(f"| {name} | {label} | {lo * 1e6:,.0f} | {med * 1e6:,.0f} | {lo / base_min:.2f} | {med / base_med:.2f} |")
+        rows.append(
+            f"| {name} | {label} | {lo * 1e6:,.0f} | {med * 1e6:,.0f} | {lo / base_min:.2f} | {med / base_med:.2f} |"
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=1000, help="timed repetitions per loss (default 1000)")
-    parser.add_argument("--step-reps", type=int, default=15, help="repetitions of the training step (default 15)")
+    parser.add_argument(
+        "--reps", type=int, default=1000, help="timed repetitions per loss (default 1000)"
+    )
+    parser.add_argument(
+        "--step-reps", type=int, default=15, help="repetitions of the training step (default 15)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

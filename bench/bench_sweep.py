@@ -30,15 +30,23 @@ def main() -> None:
 
     full = sweep_eta(args.loss, n_eta=args.n_eta, eta_step=args.eta_step, steps=args.steps)
     etas = full.etas[np.linspace(0, args.n_eta - 1, args.subset).astype(int)]
-    looped = [sweep_eta(args.loss, n_eta=1, eta_step=float(eta), steps=args.steps, lr=full.lr) for eta in etas]
+    looped = [
+        sweep_eta(args.loss, n_eta=1, eta_step=float(eta), steps=args.steps, lr=full.lr)
+        for eta in etas
+    ]
     loop_seconds = sum(r.seconds for r in looped) * args.n_eta / args.subset
-    same = all(np.array_equal(r.z_final[0], full.z_final[np.argmin(np.abs(full.etas - r.etas[0]))]) for r in looped)
+    same = all(
+        np.array_equal(r.z_final[0], full.z_final[np.argmin(np.abs(full.etas - r.etas[0]))])
+        for r in looped
+    )
     print(f"machine: {platform.processor() or platform.machine()}, numpy {np.__version__}")
     print(f"{args.loss}: {args.n_eta} η x {len(full.inits)} inits x {args.steps} steps")
     print(f"vectorised: {full.seconds:.2f} s")
     scaled = f"timed {args.subset} η values, scaled by {args.n_eta}/{args.subset}"
     print(f"python loop over η: {loop_seconds:.1f} s ({scaled})")
-    print(f"ratio loop / vectorised: {loop_seconds / full.seconds:.0f}x; identical final logits on the subset: {same}")
+    print(
+        f"ratio loop / vectorised: {loop_seconds / full.seconds:.0f}x; identical final logits on the subset: {same}"
+    )
 
 
 if __name__ == "__main__":

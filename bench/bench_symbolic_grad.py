@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 import torch
-
 from _timing import timed
+
 from msanalysis import symbolic as S
 from msanalysis.losses import get_loss
 from msanalysis.numeric import true_class_from_logits as numpy_view
@@ -48,7 +48,9 @@ def autograd_gradient(logits: torch.Tensor, target: torch.Tensor) -> torch.Tenso
 def main() -> None:
     torch.manual_seed(0)
     grad = symbolic_gradient()
-    print("| K | sympy lambdified min / median ms | torch autograd min / median ms | ratio (median) | max abs diff |")
+    print(
+        "| K | sympy lambdified min / median ms | torch autograd min / median ms | ratio (median) | max abs diff |"
+    )
     print("|---|---|---|---|---|")
     for k in (10, 1000):
         logits = torch.randn(512, k, dtype=torch.float64) * 3
@@ -57,7 +59,9 @@ def main() -> None:
         diff = np.abs(grad(o_np, y_np) - autograd_gradient(logits, target).numpy()).max()
         s_min, s_med = timed(lambda: grad(o_np, y_np))
         t_min, t_med = timed(lambda: autograd_gradient(logits, target))
-        print(f"| {k} | {s_min*1e3:.3f} / {s_med*1e3:.3f} | {t_min*1e3:.3f} / {t_med*1e3:.3f} | {s_med/t_med:.2f} | {diff:.1e} |")
+        print(
+            f"| {k} | {s_min * 1e3:.3f} / {s_med * 1e3:.3f} | {t_min * 1e3:.3f} / {t_med * 1e3:.3f} | {s_med / t_med:.2f} | {diff:.1e} |"
+        )
 
 
 if __name__ == "__main__":

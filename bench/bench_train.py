@@ -22,8 +22,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -34,10 +34,14 @@ from msanalysis.training.losses import build_loss  # noqa: E402
 from msanalysis.training.train import TrainConfig, build_network, train_one_epoch  # noqa: E402
 
 
-def plain_epoch(net, loss_fn, optimizer, data: ImageData, *, config: TrainConfig, epoch: int) -> None:
+def plain_epoch(
+    net, loss_fn, optimizer, data: ImageData, *, config: TrainConfig, epoch: int
+) -> None:
     """The reference: the shortest correct loop over the same batches."""
     net.train()
-    for idx, _ in batch_indices(len(data), batch_size=config.batch_size, seed=config.seed, epoch=epoch):
+    for idx, _ in batch_indices(
+        len(data), batch_size=config.batch_size, seed=config.seed, epoch=epoch
+    ):
         loss = loss_fn(net(data.images[idx].float() / 255), data.labels[idx])
         optimizer.zero_grad()
         loss.backward()
@@ -54,8 +58,14 @@ LOOPS: dict[str, Callable[..., None]] = {"ours": our_epoch, "plain": plain_epoch
 def setup(args: argparse.Namespace):
     """Config, data, and a function making a fresh (model, optimizer) with the same init."""
     torch.set_num_threads(args.threads)
-    config = TrainConfig(dataset=args.dataset, model=args.model, loss="ms", loss_params={"eta": 1.5},
-                         batch_size=args.batch_size, limit_train=args.limit)
+    config = TrainConfig(
+        dataset=args.dataset,
+        model=args.model,
+        loss="ms",
+        loss_params={"eta": 1.5},
+        batch_size=args.batch_size,
+        limit_train=args.limit,
+    )
     data = load_dataset(config.dataset, "train", limit=config.limit_train)
 
     def fresh():
@@ -105,13 +115,22 @@ def main() -> None:
         return
     rates = throughput(args)
     for name in LOOPS:
-        done = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--loop", name], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, *sys.argv[1:], "--loop", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rss = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{name:5s}: median {statistics.median(rates[name]):7.1f} images/s "
-              f"(min {min(rates[name]):.1f}, max {max(rates[name]):.1f}), peak RSS {rss:.0f} MB")
+        print(
+            f"{name:5s}: median {statistics.median(rates[name]):7.1f} images/s "
+            f"(min {min(rates[name]):.1f}, max {max(rates[name]):.1f}), peak RSS {rss:.0f} MB"
+        )
     ratio = statistics.median(rates["ours"]) / statistics.median(rates["plain"])
-    print(f"ours / plain median throughput: {ratio:.3f} ({args.model}, batch {args.batch_size}, "
-          f"{args.limit} images, {args.threads} thread(s), {args.rounds} rounds)")
+    print(
+        f"ours / plain median throughput: {ratio:.3f} ({args.model}, batch {args.batch_size}, "
+        f"{args.limit} images, {args.threads} thread(s), {args.rounds} rounds)"
+    )
 
 
 if __name__ == "__main__":

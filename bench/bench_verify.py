@@ -22,7 +22,11 @@ def main() -> None:
     cold = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "msanalysis", "verify", "--json"], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "msanalysis", "verify", "--json"],
+            check=True,
+            capture_output=True,
+        )
         cold.append(time.perf_counter() - start)
     claims.ledger()  # fill the caches
     warm = []

@@ -54,9 +54,15 @@ def main() -> int:
     for script in scripts:
         print(f"running {script.name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True
+        )
         elapsed = time.perf_counter() - start
-        body = proc.stdout.strip() if proc.returncode == 0 else f"FAILED (exit {proc.returncode})\n\n```\n{proc.stderr[-2000:]}\n```"
+        body = (
+            proc.stdout.strip()
+            if proc.returncode == 0
+            else f"FAILED (exit {proc.returncode})\n\n```\n{proc.stderr[-2000:]}\n```"
+        )
         failed += proc.returncode != 0
         sections.append(f"## {script.name} ({elapsed:.0f} s)\n\n{body}\n")
     Path(args.out).write_text("\n".join(sections), encoding="utf-8")

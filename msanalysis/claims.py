@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import enum
 import json
-from importlib import resources
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from typing import Callable
+from functools import cache
+from importlib import resources
 
 import sympy as sp
 
 from . import symbolic as S
-from .paper import DELETED, FRACTIONS, G, PRINTED, PRINTED_GRADIENTS, Y
+from .paper import DELETED, FRACTIONS, PRINTED, PRINTED_GRADIENTS, G, Y
 
 __all__ = ["Verdict", "Claim", "judge", "CHECKS", "ledger", "summary_markdown"]
 
@@ -141,7 +141,9 @@ def eq4_focal_factor() -> Claim:
     derived = S.loss("ms-focal")
     literal = printed.subs(Y, 1)  # y = 1 is the label of the true class
     exact = _same(literal, derived)
-    literal_left = sp.simplify(literal - S.loss("ms-focal", alpha=S.ALPHA, gamma=S.GAMMA) + S.loss("focal"))
+    literal_left = sp.simplify(
+        literal - S.loss("ms-focal", alpha=S.ALPHA, gamma=S.GAMMA) + S.loss("focal")
+    )
     threshold = S.eta_threshold("ms-focal", **FOCAL)
     points = S.stationary_points("ms-focal", eta=PAPER_ETA, **FOCAL)
     consequence = bool(points) and all(p.kind == "minimum" for p in points)
@@ -240,7 +242,9 @@ def fig2_ms_two_stationary() -> Claim:
 
 @check
 def ms_focal_threshold() -> Claim:
-    thresholds = {g: S.eta_threshold("ms-focal", alpha=1, gamma=g) for g in (0, sp.Rational(1, 2), 1, 2, 3)}
+    thresholds = {
+        g: S.eta_threshold("ms-focal", alpha=1, gamma=g) for g in (0, sp.Rational(1, 2), 1, 2, 3)
+    }
     points = S.stationary_points("ms-focal", eta=PAPER_ETA, **FOCAL)
     exact = len(points) == 1 and points[0].kind == "minimum"
     return Claim(
@@ -286,7 +290,9 @@ def eq3_update_sign() -> Claim:
     grad = sp.Matrix([system.grad_w, system.grad_b])
     step, a = sp.Symbol("s"), sp.Symbol("a", positive=True)
     moved = system.loss.subs({S.W: S.W + step * a * grad[0], S.B: S.B + step * a * grad[1]})
-    if not S.is_zero(sp.diff(moved, a).subs(a, 0) - step * (grad.T * grad)[0]):  # pragma: no cover - a failed identity, reported as an error
+    if not S.is_zero(
+        sp.diff(moved, a).subs(a, 0) - step * (grad.T * grad)[0]
+    ):  # pragma: no cover - a failed identity, reported as an error
         raise ArithmeticError("dL/dα at α = 0 is not s·|∇L|²")
     printed = PRINTED["eq. 3 sign"]
     exact = printed == -1  # descent needs dL/dα = s|∇L|² < 0, i.e. s = -1
@@ -376,7 +382,7 @@ def theorem1_boundary() -> Claim:
 # --------------------------------------------------------------------------- Theorem 2
 
 
-@lru_cache(maxsize=None)
+@cache
 def _theorem2_parts() -> dict[str, sp.Expr]:
     """∂L1/∂w, ∂L2/∂w, ∂L1/∂b, ∂L2/∂b (eqs. 21-24) in the paper's ξ (x = 1) and γ (x = -1).
 
@@ -384,7 +390,10 @@ def _theorem2_parts() -> dict[str, sp.Expr]:
     sample's positive-class probability p = σ(z) through e^{-z} = (1 - p)/p.
     """
     parts = {}
-    for (x, label, p), eqs in (((1, 1, S.XI), ("eq. 21", "eq. 23")), ((-1, 0, G), ("eq. 22", "eq. 24"))):
+    for (x, label, p), eqs in (
+        ((1, 1, S.XI), ("eq. 21", "eq. 23")),
+        ((-1, 0, G), ("eq. 22", "eq. 24")),
+    ):
         sample = S.linear_system("ms", ((x, label),), paper_parametrisation=True)
         z = S.score(x, paper_parametrisation=True)
         in_p = {sp.exp(-z): (1 - p) / p, sp.exp(z): p / (1 - p)}
@@ -436,7 +445,7 @@ def eq24_gradient() -> Claim:
     return _gradient_part_claim("eq. 24")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _theorem2_solutions():
     parts = _theorem2_parts()
     d_w, d_b = parts["eq. 21"] + parts["eq. 22"], parts["eq. 23"] + parts["eq. 24"]
@@ -514,7 +523,7 @@ def eq30_root() -> Claim:
     return _root_claim("eq. 30", _theorem2_solutions()[3], "γ")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _theorem2_point(eta: sp.Expr = S.ETA):
     """The admissible stationary point (w*, b*) of Theorem 2, exact, and its Hessian."""
     _, _, xi_roots, gamma_roots = _theorem2_solutions()
@@ -559,7 +568,9 @@ def theorem2_general() -> Claim:
     points = ((1, 1), (3, 1), (-1, 0))  # max-margin boundary: x = 0, midway between -1 and 1
     system = S.linear_system("ms", points, eta=PAPER_ETA)
     w_b = sp.nsolve([system.grad_w, system.grad_b], [S.W, S.B], [0.5, 0.0], prec=40)
-    residual = max(abs(sp.N(e.subs({S.W: w_b[0], S.B: w_b[1]}), 40)) for e in (system.grad_w, system.grad_b))
+    residual = max(
+        abs(sp.N(e.subs({S.W: w_b[0], S.B: w_b[1]}), 40)) for e in (system.grad_w, system.grad_b)
+    )
     boundary = sp.N(system.boundary.subs({S.W: w_b[0], S.B: w_b[1]}), 15)
     hessian = sp.hessian(system.loss, (S.W, S.B)).subs({S.W: w_b[0], S.B: w_b[1]})
     is_min = sp.N(hessian[0, 0]) > 0 and sp.N(hessian.det()) > 0
@@ -675,7 +686,10 @@ def spectral_decoupling_equivalence() -> Claim:
     # Same gradients in ξ would need λ = η(4ξ - 2)/(z dz/dξ) to be a constant.
     z = S.logit(S.XI)
     needed = sp.simplify((sp.diff(S.loss("ms"), S.XI) + 1 / S.XI) / sp.diff(z**2 / 2, S.XI))
-    samples = {sp.Rational(3, 4): needed.subs(S.XI, sp.Rational(3, 4)), sp.Rational(9, 10): needed.subs(S.XI, sp.Rational(9, 10))}
+    samples = {
+        sp.Rational(3, 4): needed.subs(S.XI, sp.Rational(3, 4)),
+        sp.Rational(9, 10): needed.subs(S.XI, sp.Rational(9, 10)),
+    }
     constant = S.is_zero(samples[sp.Rational(3, 4)] - samples[sp.Rational(9, 10)])
     exact = constant and ms_term == sd_term
     return Claim(
@@ -729,7 +743,9 @@ GD_STEPS = 5000
 def gd_theorem2_symmetric() -> Claim:
     from .simulate import simulate
 
-    run = simulate("paper-4pt", "ms", {"eta": float(PAPER_ETA)}, parametrisation="odd", steps=GD_STEPS)
+    run = simulate(
+        "paper-4pt", "ms", {"eta": float(PAPER_ETA)}, parametrisation="odd", steps=GD_STEPS
+    )
     exact = bool(run.converged and run.matches_symbolic and run.boundary_gap < 1e-8)
     return Claim(
         "gd-thm2-symmetric",
@@ -750,10 +766,16 @@ def gd_theorem2_general() -> Claim:
     from .simulate import simulate
 
     runs = {
-        "asymmetric, η = 3/2": simulate("asymmetric", "ms", {"eta": float(PAPER_ETA)}, steps=GD_STEPS),
-        "paper points, η = 0.45": simulate("paper-4pt", "ms", {"eta": 0.45}, parametrisation="odd", steps=GD_STEPS),
+        "asymmetric, η = 3/2": simulate(
+            "asymmetric", "ms", {"eta": float(PAPER_ETA)}, steps=GD_STEPS
+        ),
+        "paper points, η = 0.45": simulate(
+            "paper-4pt", "ms", {"eta": 0.45}, parametrisation="odd", steps=GD_STEPS
+        ),
     }
-    centred = [r.converged and r.boundary_gap is not None and r.boundary_gap < 1e-6 for r in runs.values()]
+    centred = [
+        r.converged and r.boundary_gap is not None and r.boundary_gap < 1e-6 for r in runs.values()
+    ]
     exact = all(centred)
     return Claim(
         "gd-thm2-general",
@@ -822,7 +844,9 @@ def gd_theorem3_eq7() -> Claim:
 
 @check
 def gd_theorem3_eq31() -> Claim:
-    return _sweep_claim("centred-ce", "gd-thm3-eq31", "Theorem 3 (appendix), eq. 31 (gradient descent)")
+    return _sweep_claim(
+        "centred-ce", "gd-thm3-eq31", "Theorem 3 (appendix), eq. 31 (gradient descent)"
+    )
 
 
 # ------------------------------------------------------------ the paper's own tables
@@ -884,8 +908,11 @@ def summary_markdown(rows: list[Claim]) -> str:
         "",
         "Claims that fail:",
         "",
-        *(f"- **{r.id}** ({r.source}): the paper says {r.paper}; msanalysis derives {r.derived}."
-          for r in rows if r.verdict is Verdict.FAILS),
+        *(
+            f"- **{r.id}** ({r.source}): the paper says {r.paper}; msanalysis derives {r.derived}."
+            for r in rows
+            if r.verdict is Verdict.FAILS
+        ),
     ]
     return "\n".join(lines)
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+
+from .errors import InputError, UsageError
 
 # Sub-command name -> module under msanalysis.commands (one line each).
 COMMANDS: dict[str, str] = {
@@ -30,14 +32,6 @@ COMMANDS: dict[str, str] = {
     "table2": "table2",
     "audit": "audit",
 }
-
-
-class UsageError(Exception):
-    """Bad command-line usage: reported in one line, exit status 2."""
-
-
-class InputError(Exception):
-    """A command could not run on its input (missing or corrupt file...): exit status 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,8 +8,8 @@ exact float64 logits (the reference), torch autograd of the torch form
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import mpmath
 import numpy as np
@@ -19,7 +19,14 @@ from . import symbolic
 from .losses import LOSSES, TrueClass, get_loss
 from .numeric import loss_from_logits, true_class_from_logits
 
-__all__ = ["REL_FLOOR", "relative_error", "LossCheck", "gradient_check_params", "check_loss_gradients", "check_gradients"]
+__all__ = [
+    "REL_FLOOR",
+    "relative_error",
+    "LossCheck",
+    "gradient_check_params",
+    "check_loss_gradients",
+    "check_gradients",
+]
 
 
 REL_FLOOR = 1e-4
@@ -79,7 +86,14 @@ class LossCheck:
     @property
     def max_rel_error(self) -> float:
         """The largest of the six errors (over finite entries; see ``nonfinite``)."""
-        return max(self.grad_xi, self.grad_true, self.grad_other, self.loss_torch, self.loss_numpy, self.numpy_vs_torch)
+        return max(
+            self.grad_xi,
+            self.grad_true,
+            self.grad_other,
+            self.loss_torch,
+            self.loss_numpy,
+            self.numpy_vs_torch,
+        )
 
 
 def gradient_check_params(name: str) -> dict[str, float]:
@@ -99,7 +113,9 @@ def _logit_sets(k: int, n_random: int, seed: int) -> np.ndarray:
     corners[1, 1:] = 50.0
     corners[2] = 0.0
     corners[3, :2] = 50.0
-    return np.concatenate([3.0 * rng.standard_normal((n_random, k)), rng.uniform(-50, 50, (n_random, k)), corners])
+    return np.concatenate(
+        [3.0 * rng.standard_normal((n_random, k)), rng.uniform(-50, 50, (n_random, k)), corners]
+    )
 
 
 def _reference(name: str, params: dict[str, float], logits: np.ndarray) -> dict[str, np.ndarray]:
@@ -110,9 +126,16 @@ def _reference(name: str, params: dict[str, float], logits: np.ndarray) -> dict[
         "grad_true": symbolic.grad_logit(name, "true", **params),
         "grad_other": symbolic.grad_logit(name, "other", **params),
     }
-    fns = {key: sp.lambdify((symbolic.XI, symbolic.P_OTHER), e, "mpmath") for key, e in exprs.items()}
+    fns = {
+        key: sp.lambdify((symbolic.XI, symbolic.P_OTHER), e, "mpmath") for key, e in exprs.items()
+    }
     n, k = logits.shape
-    out = {"loss": np.empty(n), "grad_xi": np.empty(n), "grad_true": np.empty(n), "grad_other": np.empty((n, k - 1))}
+    out = {
+        "loss": np.empty(n),
+        "grad_xi": np.empty(n),
+        "grad_true": np.empty(n),
+        "grad_other": np.empty((n, k - 1)),
+    }
     with mpmath.workdps(100):
         for i, row in enumerate(logits):
             e = [mpmath.exp(mpmath.mpf(float(o))) for o in row]
@@ -158,7 +181,9 @@ def _well_conditioned_xi(logits: np.ndarray) -> np.ndarray:
     return (1.0 - xi > 1e-6) & (xi > 1e-300)
 
 
-def check_loss_gradients(name: str, *, ks: Sequence[int] = (2, 3, 10), n_random: int = 32, seed: int = 0) -> LossCheck:
+def check_loss_gradients(
+    name: str, *, ks: Sequence[int] = (2, 3, 10), n_random: int = 32, seed: int = 0
+) -> LossCheck:
     """Cross-check one loss of the family: sympy vs torch autograd vs numpy, float64.
 
     For each K (only K = 2 for binary-only losses) the logits of :func:`_logit_sets` are
@@ -174,7 +199,9 @@ def check_loss_gradients(name: str, *, ks: Sequence[int] = (2, 3, 10), n_random:
     spec = get_loss(name)
     params = gradient_check_params(name)
     ks = (2,) if spec.binary_only else tuple(ks)
-    worst = dict.fromkeys(("grad_xi", "grad_true", "grad_other", "loss_torch", "loss_numpy", "numpy_vs_torch"), 0.0)
+    worst = dict.fromkeys(
+        ("grad_xi", "grad_true", "grad_other", "loss_torch", "loss_numpy", "numpy_vs_torch"), 0.0
+    )
     nonfinite = {"torch": 0, "numpy": 0}
     n_points = 0
     for k in ks:
@@ -198,9 +225,13 @@ def check_loss_gradients(name: str, *, ks: Sequence[int] = (2, 3, 10), n_random:
         nonfinite["torch"] += int(np.sum(bad_torch))
         nonfinite["numpy"] += int(np.sum(~np.isfinite(num)))
         n_points += len(logits)
-    return LossCheck(name=name, params=params, ks=ks, n_points=n_points, nonfinite=nonfinite, **worst)
+    return LossCheck(
+        name=name, params=params, ks=ks, n_points=n_points, nonfinite=nonfinite, **worst
+    )
 
 
-def check_gradients(*, ks: Sequence[int] = (2, 3, 10), n_random: int = 32, seed: int = 0) -> list[LossCheck]:
+def check_gradients(
+    *, ks: Sequence[int] = (2, 3, 10), n_random: int = 32, seed: int = 0
+) -> list[LossCheck]:
     """:func:`check_loss_gradients` for every loss of the family."""
     return [check_loss_gradients(name, ks=ks, n_random=n_random, seed=seed) for name in LOSSES]

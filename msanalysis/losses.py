@@ -19,9 +19,10 @@ log-softmax, so the losses stay finite where ξ underflows.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Callable, Generic, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -311,7 +312,13 @@ LOSSES: dict[str, LossSpec] = {
         LossSpec("focal", focal, (ALPHA, GAMMA), "Lin et al. 2017; Figure 2", "focal loss"),
         LossSpec("ms", two_stationary_ce, (ETA,), "eq. 7", "two-stationary-point CE (MS)"),
         LossSpec("ms-focal", ms_focal, (ETA, ALPHA, GAMMA), "eq. 4", "MS-focal loss"),
-        LossSpec("centred-ce", centred_ce, (ETA,), "appendix eq. 31", "regularised CE of Theorem 3's proof"),
+        LossSpec(
+            "centred-ce",
+            centred_ce,
+            (ETA,),
+            "appendix eq. 31",
+            "regularised CE of Theorem 3's proof",
+        ),
         LossSpec(
             "spectral-decoupling",
             spectral_decoupling,

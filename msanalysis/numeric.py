@@ -10,7 +10,8 @@ Gradients for simulations come from :mod:`msanalysis.symbolic` through ``sympy.l
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -26,6 +27,7 @@ __all__ = [
     "logit_gradient_fn",
     "logit_curvature_fn",
 ]
+
 
 def _check_finite(name: str, values: np.ndarray) -> None:
     if not np.all(np.isfinite(values)):
@@ -71,7 +73,9 @@ def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
     if logits.ndim != 2 or logits.shape[1] < 2:
         raise ValueError(f"logits must have shape (N, K) with K >= 2; got {logits.shape}")
     if target.shape != logits.shape[:1] or not np.issubdtype(target.dtype, np.integer):
-        raise ValueError(f"target must be {logits.shape[:1]} integers; got {target.shape} {target.dtype}")
+        raise ValueError(
+            f"target must be {logits.shape[:1]} integers; got {target.shape} {target.dtype}"
+        )
     if np.any((target < 0) | (target >= logits.shape[1])):
         raise ValueError(f"target out of range; class indices must lie in [0, {logits.shape[1]})")
     _check_finite("logits", logits)
@@ -92,7 +96,9 @@ def _lambdify(expr: sp.Expr, sweep: Sequence[str], modules: str = "numpy") -> Ca
     return sp.lambdify((symbolic.XI, *(symbolic.SYMBOLS[s] for s in sweep)), expr, modules)
 
 
-def logit_gradient_fn(name: str, *, sweep: Sequence[str] = (), **params: Any) -> Callable[..., np.ndarray]:
+def logit_gradient_fn(
+    name: str, *, sweep: Sequence[str] = (), **params: Any
+) -> Callable[..., np.ndarray]:
     """dℓ/dz of a binary true-class logit z (ξ = σ(z)) as a numpy function of ξ.
 
     This is :func:`msanalysis.symbolic.grad_logit` ``(name, 'true')``: for K = 2 the true-class
@@ -111,7 +117,9 @@ def logit_gradient_fn(name: str, *, sweep: Sequence[str] = (), **params: Any) ->
     return _lambdify(symbolic.grad_logit(name, "true", **_fixed(name, sweep, params)), sweep)
 
 
-def logit_curvature_fn(name: str, *, sweep: Sequence[str] = (), **params: Any) -> Callable[..., np.ndarray]:
+def logit_curvature_fn(
+    name: str, *, sweep: Sequence[str] = (), **params: Any
+) -> Callable[..., np.ndarray]:
     """d²ℓ/dz² of a binary true-class logit as a numpy function of ξ (same arguments as above).
 
     The chain rule d/dz = (dξ/dz) d/dξ with dξ/dz from :func:`symbolic.softmax_jacobian`.

@@ -18,8 +18,9 @@ against the sympy stationary point (``nsolve`` from the GD end point), and the g
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import sympy as sp
@@ -65,8 +66,12 @@ class Dataset:
     two_point: bool = False
 
 
-def _dataset(name: str, positives: list, negatives: list, description: str, two_point: bool = False) -> Dataset:
-    x = np.array(positives + negatives, dtype=np.float64).reshape(len(positives) + len(negatives), -1)
+def _dataset(
+    name: str, positives: list, negatives: list, description: str, two_point: bool = False
+) -> Dataset:
+    x = np.array(positives + negatives, dtype=np.float64).reshape(
+        len(positives) + len(negatives), -1
+    )
     y = np.array([1.0] * len(positives) + [-1.0] * len(negatives))
     return Dataset(name, x, y, description, two_point)
 
@@ -76,18 +81,32 @@ def _segments(n: int = 9, gap: float = 1.8) -> Dataset:
     # are not mirror-symmetric and the direction of the boundary is not fixed by symmetry.
     pos = [[t, gap / 2] for t in np.linspace(-3.0, 1.0, n)]
     neg = [[t, -gap / 2] for t in np.linspace(-1.0, 3.0, n)]
-    return _dataset("segments", pos, neg, f"Figure 1: segments y=+{gap/2} (x in [-3,1]) and y=-{gap/2} (x in [-1,3])")
+    return _dataset(
+        "segments",
+        pos,
+        neg,
+        f"Figure 1: segments y=+{gap / 2} (x in [-3,1]) and y=-{gap / 2} (x in [-1,3])",
+    )
 
 
 DATASETS: dict[str, Callable[[], Dataset]] = {
-    "paper-4pt": lambda: _dataset("paper-4pt", [1, 1], [-1, -1], "Theorem 2: positives at +1, negatives at -1", True),
-    "asymmetric": lambda: _dataset("asymmetric", [1, 3], [-1], "positives at 1 and 3, a negative at -1"),
-    "imbalanced": lambda: _dataset("imbalanced", [1] * 5, [-1], "5 positives at 1, 1 negative at -1"),
+    "paper-4pt": lambda: _dataset(
+        "paper-4pt", [1, 1], [-1, -1], "Theorem 2: positives at +1, negatives at -1", True
+    ),
+    "asymmetric": lambda: _dataset(
+        "asymmetric", [1, 3], [-1], "positives at 1 and 3, a negative at -1"
+    ),
+    "imbalanced": lambda: _dataset(
+        "imbalanced", [1] * 5, [-1], "5 positives at 1, 1 negative at -1"
+    ),
     "imbalanced-spread": lambda: _dataset(
         "imbalanced-spread", [1, 1.5, 2, 2.5, 3], [-1], "5 positives in [1, 3], 1 negative at -1"
     ),
     "overlapping": lambda: _dataset(
-        "overlapping", [-0.5, 1, 2], [-2, -1, 0.5], "non-separable: positives -0.5, 1, 2; negatives -2, -1, 0.5"
+        "overlapping",
+        [-0.5, 1, 2],
+        [-2, -1, 0.5],
+        "non-separable: positives -0.5, 1, 2; negatives -2, -1, 0.5",
     ),
     "segments": _segments,
 }
@@ -115,8 +134,14 @@ def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
     d = x.shape[1]
     rows = y[:, None] * np.c_[x, np.ones(len(y))]  # constraint i: rows[i] · (w, b) >= 1
     cons = {"type": "ineq", "fun": lambda v: rows @ v - 1.0, "jac": lambda v: rows}
-    res = minimize(lambda v: 0.5 * v[:d] @ v[:d], np.zeros(d + 1), jac=lambda v: np.r_[v[:d], 0.0],
-                   constraints=[cons], method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    res = minimize(
+        lambda v: 0.5 * v[:d] @ v[:d],
+        np.zeros(d + 1),
+        jac=lambda v: np.r_[v[:d], 0.0],
+        constraints=[cons],
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
     # Status 8 (line search stopped at the precision limit) is accepted when the point is
     # feasible: with ftol 1e-15 SLSQP reports it at the optimum, depending on BLAS threads.
     if res.status not in (0, 8) or np.min(y * (x @ res.x[:d] + res.x[d])) < 1.0 - 1e-7:
@@ -142,8 +167,13 @@ def _logits(data: Dataset, w: np.ndarray, b: np.ndarray, parametrisation: str) -
     return data.y * (a * (w @ data.x.T + b[:, None]) + c)
 
 
-def gradient(data: Dataset, w: np.ndarray, b: np.ndarray, dl_dz: Callable[[np.ndarray], np.ndarray],
-             parametrisation: str) -> tuple[np.ndarray, np.ndarray]:
+def gradient(
+    data: Dataset,
+    w: np.ndarray,
+    b: np.ndarray,
+    dl_dz: Callable[[np.ndarray], np.ndarray],
+    parametrisation: str,
+) -> tuple[np.ndarray, np.ndarray]:
     """∂L/∂w (B, d) and ∂L/∂b (B,) of the summed loss, for a batch of B parameter sets.
 
     ``dl_dz(xi)`` is the lambdified symbolic logit gradient (B, n); the chain rule adds
@@ -154,13 +184,20 @@ def gradient(data: Dataset, w: np.ndarray, b: np.ndarray, dl_dz: Callable[[np.nd
     return a * dl_ds @ data.x, a * dl_ds.sum(axis=1)
 
 
-def data_loss(data: Dataset, w: np.ndarray, b: np.ndarray, loss: Callable[[Any], np.ndarray],
-              parametrisation: str) -> np.ndarray:
+def data_loss(
+    data: Dataset,
+    w: np.ndarray,
+    b: np.ndarray,
+    loss: Callable[[Any], np.ndarray],
+    parametrisation: str,
+) -> np.ndarray:
     """The summed loss (B,) from the numpy form of the family (stable in the logits)."""
     return loss(true_class_from_binary_logit(_logits(data, w, b, parametrisation))).sum(axis=1)
 
 
-def stable_lr(curvature: Callable[[np.ndarray], np.ndarray], data: Dataset, parametrisation: str) -> float:
+def stable_lr(
+    curvature: Callable[[np.ndarray], np.ndarray], data: Dataset, parametrisation: str
+) -> float:
     """1 / (an upper bound of the Hessian's norm): GD with this step cannot overshoot.
 
     The Hessian of L is Σ_n ℓ''(z_n) a² [x_n; 1][x_n; 1]ᵀ, whose norm is at most
@@ -228,7 +265,9 @@ def _angle(w: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def _boundary_gap(data: Dataset, w: np.ndarray, b: float, mm: MaxMargin, parametrisation: str) -> float:
+def _boundary_gap(
+    data: Dataset, w: np.ndarray, b: float, mm: MaxMargin, parametrisation: str
+) -> float:
     """Largest difference of signed distances to the two boundaries over the training points."""
     a, c = PARAMETRISATIONS[parametrisation]
     learned = (data.x @ w + b + c / a) / np.linalg.norm(w)
@@ -236,18 +275,26 @@ def _boundary_gap(data: Dataset, w: np.ndarray, b: float, mm: MaxMargin, paramet
     return float(np.max(np.abs(learned - svm)))
 
 
-def _symbolic_stationary(data: Dataset, name: str, params: dict[str, float], parametrisation: str,
-                         start: np.ndarray) -> np.ndarray | None:
+def _symbolic_stationary(
+    data: Dataset, name: str, params: dict[str, float], parametrisation: str, start: np.ndarray
+) -> np.ndarray | None:
     """Sympy's stationary point of the data loss near ``start`` = (w.., b), 30 digits; None if nsolve fails."""
     if data.two_point and data.x.shape[1] == 1:
-        system = symbolic.two_point_system(name, paper_parametrisation=parametrisation == "odd", **params)
+        system = symbolic.two_point_system(
+            name, paper_parametrisation=parametrisation == "odd", **params
+        )
         unknowns, grads = [symbolic.W, symbolic.B], [system.grad_w, system.grad_b]
     else:
         a, c = (sp.nsimplify(v) for v in PARAMETRISATIONS[parametrisation])
         ws = sp.symbols(f"w0:{data.x.shape[1]}", real=True)
         ell = symbolic.loss(name, **params)
-        scores = [a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c for xn in data.x]
-        total = sum(ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s)) for s, yn in zip(scores, data.y))
+        scores = [
+            a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c
+            for xn in data.x
+        ]
+        total = sum(
+            ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s)) for s, yn in zip(scores, data.y)
+        )
         unknowns = [*ws, symbolic.B]
         grads = [sp.diff(total, u) for u in unknowns]
     try:
@@ -267,9 +314,17 @@ def _log_slope(t: np.ndarray, w_norm: np.ndarray) -> float:
     return float(np.polyfit(np.log(t[half]), w_norm[half], 1)[0])
 
 
-def simulate(dataset: str, loss: str, params: dict[str, float] | None = None, *, steps: int = 20000,
-             lr: float | None = None, parametrisation: Parametrisation = "plain", tol: float = 1e-9,
-             n_records: int = 1000) -> SimulationResult:
+def simulate(
+    dataset: str,
+    loss: str,
+    params: dict[str, float] | None = None,
+    *,
+    steps: int = 20000,
+    lr: float | None = None,
+    parametrisation: Parametrisation = "plain",
+    tol: float = 1e-9,
+    n_records: int = 1000,
+) -> SimulationResult:
     """Full-batch GD from w = 0, b = 0 on a named data set with a loss of the family.
 
     Args:
@@ -287,7 +342,9 @@ def simulate(dataset: str, loss: str, params: dict[str, float] | None = None, *,
     data = get_dataset(dataset)
     params = get_loss(loss).validate(params or {})
     if parametrisation not in PARAMETRISATIONS:
-        raise ValueError(f"parametrisation={parametrisation!r}; choose one of {', '.join(PARAMETRISATIONS)}")
+        raise ValueError(
+            f"parametrisation={parametrisation!r}; choose one of {', '.join(PARAMETRISATIONS)}"
+        )
     if steps < 10:
         raise ValueError(f"steps={steps}; expected at least 10")
     dl_dz = logit_gradient_fn(loss, **params)
@@ -306,19 +363,38 @@ def simulate(dataset: str, loss: str, params: dict[str, float] | None = None, *,
             gw, gb = gradient(data, w, b, dl_dz, parametrisation)
             value = float(data_loss(data, w, b, loss_fn, parametrisation)[0])
             if not (np.all(np.isfinite(w)) and np.isfinite(b[0]) and np.isfinite(value)):
-                raise ValueError(f"GD left the finite range at step {t}: lr={lr} is too large for this loss")
+                raise ValueError(
+                    f"GD left the finite range at step {t}: lr={lr} is too large for this loss"
+                )
             rows.append([t, *w[0], b[0], float(np.hypot(np.linalg.norm(gw), gb[0])), value])
     return _result(data, loss, params, parametrisation, steps, lr, tol, mm, np.array(rows))
 
 
-def _result(data: Dataset, loss: str, params: dict[str, float], parametrisation: str, steps: int, lr: float,
-            tol: float, mm: MaxMargin | None, rows: np.ndarray) -> SimulationResult:
+def _result(
+    data: Dataset,
+    loss: str,
+    params: dict[str, float],
+    parametrisation: str,
+    steps: int,
+    lr: float,
+    tol: float,
+    mm: MaxMargin | None,
+    rows: np.ndarray,
+) -> SimulationResult:
     d = data.x.shape[1]
-    t, ws, bs, grad_norm, losses = rows[:, 0], rows[:, 1:1 + d], rows[:, 1 + d], rows[:, 2 + d], rows[:, 3 + d]
+    t, ws, bs, grad_norm, losses = (
+        rows[:, 0],
+        rows[:, 1 : 1 + d],
+        rows[:, 1 + d],
+        rows[:, 2 + d],
+        rows[:, 3 + d],
+    )
     w, b = ws[-1], float(bs[-1])
     w_norm = np.linalg.norm(ws, axis=1)
     a, c = PARAMETRISATIONS[parametrisation]
-    converged = bool(grad_norm[-1] < tol and np.all(np.isfinite(rows[-1])) and np.hypot(w_norm[-1], b) < 1e6)
+    converged = bool(
+        grad_norm[-1] < tol and np.all(np.isfinite(rows[-1])) and np.hypot(w_norm[-1], b) < 1e6
+    )
     trajectory = {"step": t, **{f"w_{i}": ws[:, i] for i in range(d)}, "b": bs, "w_norm": w_norm}
     boundary = mm_boundary = angle = gap = None
     if d == 1:
@@ -327,19 +403,43 @@ def _result(data: Dataset, loss: str, params: dict[str, float], parametrisation:
         mm_boundary = None if mm is None else -mm.b / float(mm.w[0])
     if mm is not None:
         trajectory["angle_deg"] = _angle(ws, mm.w)
-        angle, gap = float(trajectory["angle_deg"][-1]), _boundary_gap(data, w, b, mm, parametrisation)
+        angle, gap = (
+            float(trajectory["angle_deg"][-1]),
+            _boundary_gap(data, w, b, mm, parametrisation),
+        )
     trajectory.update(loss=losses, grad_norm=grad_norm)
     xi_final = expit(_logits(data, w[None], np.array([b]), parametrisation))[0]
     xi_star = _xi_star(loss, params)
-    root = _symbolic_stationary(data, loss, params, parametrisation, np.r_[w, b]) if converged else None
+    root = (
+        _symbolic_stationary(data, loss, params, parametrisation, np.r_[w, b])
+        if converged
+        else None
+    )
     return SimulationResult(
-        dataset=data.name, loss=loss, params=params, parametrisation=parametrisation, steps=steps, lr=lr,
-        converged=converged, w=w.tolist(), b=b, grad_norm=float(grad_norm[-1]), final_loss=float(losses[-1]),
-        boundary=boundary, max_margin_boundary=mm_boundary, boundary_gap=gap, angle_deg=angle,
-        xi_final=xi_final.tolist(), xi_star=xi_star,
-        at_sample_stationary=None if xi_star is None else bool(np.max(np.abs(xi_final - xi_star)) < 1e-8),
-        symbolic_w=None if root is None else root[:d].tolist(), symbolic_b=None if root is None else float(root[d]),
+        dataset=data.name,
+        loss=loss,
+        params=params,
+        parametrisation=parametrisation,
+        steps=steps,
+        lr=lr,
+        converged=converged,
+        w=w.tolist(),
+        b=b,
+        grad_norm=float(grad_norm[-1]),
+        final_loss=float(losses[-1]),
+        boundary=boundary,
+        max_margin_boundary=mm_boundary,
+        boundary_gap=gap,
+        angle_deg=angle,
+        xi_final=xi_final.tolist(),
+        xi_star=xi_star,
+        at_sample_stationary=None
+        if xi_star is None
+        else bool(np.max(np.abs(xi_final - xi_star)) < 1e-8),
+        symbolic_w=None if root is None else root[:d].tolist(),
+        symbolic_b=None if root is None else float(root[d]),
         matches_symbolic=None if root is None else bool(np.max(np.abs(root - np.r_[w, b])) < 1e-8),
-        w_log_slope=_log_slope(t, w_norm), w_norm_monotone=bool(np.all(np.diff(w_norm) >= 0)),
+        w_log_slope=_log_slope(t, w_norm),
+        w_norm_monotone=bool(np.all(np.diff(w_norm) >= 0)),
         trajectory={k: np.asarray(v, dtype=float).tolist() for k, v in trajectory.items()},
     )

@@ -29,8 +29,9 @@ misclassified, far below the grid step 10⁻³.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -45,7 +46,9 @@ __all__ = ["Z_CAP", "ONE_POINT", "SweepResult", "sweep_eta", "phase_table"]
 Z_CAP = 14.0
 """Largest initial logit: σ(14) = 1 - 8.3e-7, where the float ξ still gives 1 - ξ to 10 digits."""
 
-ONE_POINT = Dataset("one-point", np.array([[1.0]]), np.array([1.0]), "one positive at x = 1 (plain score)")
+ONE_POINT = Dataset(
+    "one-point", np.array([[1.0]]), np.array([1.0]), "one positive at x = 1 (plain score)"
+)
 
 
 @dataclass
@@ -95,12 +98,21 @@ def _check_left_tail(name: str, params: dict[str, Any]) -> None:
     """The order argument needs ℓ'(z) < 0 as z → -∞, i.e. lim_{ξ→0⁺} dℓ/dz < 0 for all η."""
     limit = sp.limit(symbolic.grad_logit(name, "true", **params), symbolic.XI, 0, "+")
     if not limit.is_negative:
-        raise ArithmeticError(f"lim dℓ/dz at ξ → 0 of {name!r} is {limit}, not negative: the criterion does not apply")
+        raise ArithmeticError(
+            f"lim dℓ/dz at ξ → 0 of {name!r} is {limit}, not negative: the criterion does not apply"
+        )
 
 
-def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: int = 10000,
-              inits: Sequence[float] = (-2.0, 0.0, 3.0, Z_CAP), lr: float | None = None,
-              **params: Any) -> SweepResult:
+def sweep_eta(
+    loss: str,
+    *,
+    n_eta: int = 2001,
+    eta_step: float = 1e-3,
+    steps: int = 10000,
+    inits: Sequence[float] = (-2.0, 0.0, 3.0, Z_CAP),
+    lr: float | None = None,
+    **params: Any,
+) -> SweepResult:
     """Vectorised GD for every (η, z_0) pair at once; see the module docstring for the criterion.
 
     Args:
@@ -119,7 +131,9 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
     if "eta" not in {p.name for p in spec.params}:
         raise ValueError(f"loss {loss!r} has no η parameter; choose a loss of the MS family")
     if n_eta < 1 or steps < 10 or not eta_step > 0:
-        raise ValueError(f"need n_eta >= 1, steps >= 10, eta_step > 0; got {n_eta}, {steps}, {eta_step}")
+        raise ValueError(
+            f"need n_eta >= 1, steps >= 10, eta_step > 0; got {n_eta}, {steps}, {eta_step}"
+        )
     inits = np.sort(np.asarray(inits, dtype=np.float64))
     if not np.all(np.isfinite(inits)) or inits[-1] > Z_CAP:
         raise ValueError(f"inits must be finite and <= Z_CAP = {Z_CAP}; got {inits.tolist()}")
@@ -156,9 +170,19 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
     emp = _threshold(etas, certified, eta_step)
     first_ok = int(np.argmax(certified)) if np.any(certified) else n_eta
     return SweepResult(
-        loss=loss, params=params, etas=etas, eta_step=eta_step, inits=inits, lr=lr, steps=steps,
-        z_final=z_final, certified=certified, naive=naive, threshold_empirical=emp,
-        threshold_naive=_threshold(etas, naive, eta_step), threshold_symbolic=sym,
+        loss=loss,
+        params=params,
+        etas=etas,
+        eta_step=eta_step,
+        inits=inits,
+        lr=lr,
+        steps=steps,
+        z_final=z_final,
+        certified=certified,
+        naive=naive,
+        threshold_empirical=emp,
+        threshold_naive=_threshold(etas, naive, eta_step),
+        threshold_symbolic=sym,
         agrees=bool(abs(emp - sym) <= eta_step * (1 + 1e-9)),
         monotone_phases=bool(np.all(certified[first_ok:]) and not np.any(certified[:first_ok])),
         seconds=seconds,
@@ -167,18 +191,29 @@ def sweep_eta(loss: str, *, n_eta: int = 2001, eta_step: float = 1e-3, steps: in
 
 def phase_table(results: Sequence[SweepResult]) -> str:
     """Markdown: per loss, the η intervals of constant (certified, naive) verdict, and thresholds."""
-    lines = ["| loss | η interval | all runs converge (order certificate) | end-state criterion says converged "
-             "| mean final z (from 0) |", "|---|---|---|---|---|"]
+    lines = [
+        "| loss | η interval | all runs converge (order certificate) | end-state criterion says converged "
+        "| mean final z (from 0) |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         verdict = np.c_[r.certified, r.naive]
         cuts = [0, *np.flatnonzero(np.any(verdict[1:] != verdict[:-1], axis=1)) + 1, len(r.etas)]
         z0 = int(np.argmin(np.abs(r.inits)))
         for lo, hi in zip(cuts[:-1], cuts[1:]):
-            lines.append(f"| {r.loss} | [{r.etas[lo]:.4g}, {r.etas[hi - 1]:.4g}] | {bool(r.certified[lo])} | "
-                         f"{bool(r.naive[lo])} | {np.mean(r.z_final[lo:hi, z0]):.3g} |")
-    lines += ["", "| loss | threshold (GD, certificate) | threshold (GD, end-state) | threshold (sympy) | grid step "
-              "| agree |", "|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {r.loss} | [{r.etas[lo]:.4g}, {r.etas[hi - 1]:.4g}] | {bool(r.certified[lo])} | "
+                f"{bool(r.naive[lo])} | {np.mean(r.z_final[lo:hi, z0]):.3g} |"
+            )
+    lines += [
+        "",
+        "| loss | threshold (GD, certificate) | threshold (GD, end-state) | threshold (sympy) | grid step "
+        "| agree |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
-        lines.append(f"| {r.loss} | {r.threshold_empirical:.4g} | {r.threshold_naive:.4g} | {r.threshold_symbolic:.6g} | "
-                     f"{r.eta_step:g} | {r.agrees} |")
+        lines.append(
+            f"| {r.loss} | {r.threshold_empirical:.4g} | {r.threshold_naive:.4g} | {r.threshold_symbolic:.6g} | "
+            f"{r.eta_step:g} | {r.agrees} |"
+        )
     return "\n".join(lines)

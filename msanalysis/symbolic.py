@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from numbers import Real
 from typing import Any, Literal
 
@@ -81,11 +81,15 @@ def _exact(name: str, value: Any) -> sp.Expr:
     if isinstance(value, bool) or not isinstance(value, (Real, Fraction, str)):
         raise SymbolicArgumentError(f"{name}={value!r}: expected a number or a sympy expression")
     try:
-        exact = sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+        exact = (
+            sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+        )
     except (sp.SympifyError, TypeError) as err:
         raise SymbolicArgumentError(f"{name}={value!r} is not a number") from err
     if not exact.is_number:  # a string such as "abc" would otherwise become a new symbol
-        raise SymbolicArgumentError(f"{name}={value!r} is not a number (pass a sympy symbol to keep it symbolic)")
+        raise SymbolicArgumentError(
+            f"{name}={value!r} is not a number (pass a sympy symbol to keep it symbolic)"
+        )
     return exact
 
 
@@ -118,7 +122,7 @@ def loss(name: str, **params: Any) -> sp.Expr:
     return get_loss(name).fn(true_class(), **dict(_params(name, params)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grad_xi(name: str, params: tuple[tuple[str, sp.Expr], ...]) -> sp.Expr:
     expr = get_loss(name).fn(true_class(), **dict(params))
     return sp.simplify(sp.diff(expr, XI))
@@ -133,7 +137,7 @@ def grad_xi(name: str, **params: Any) -> sp.Expr:
     return _grad_xi(name, _params(name, params))
 
 
-@lru_cache(maxsize=None)
+@cache
 def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
     """∂ξ/∂o_true and ∂ξ/∂o_j for a softmax over any number of classes, derived.
 
@@ -163,7 +167,7 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
     return result_true, result_other
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grad_logit(name: str, params: tuple, which: str) -> sp.Expr:
     d_true, d_other = softmax_jacobian()
     factor = d_true if which == "true" else d_other
@@ -275,7 +279,10 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
         nodes = [sp.Rational(i, grid) for i in range(1, grid)]
         signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
     for (a, sa), (b, sb) in zip(zip(nodes, signs), zip(nodes[1:], signs[1:])):
-        if sa * sb < 0 and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0:
+        if (
+            sa * sb < 0
+            and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
+        ):
             root = sp.nsolve(expr, XI, (a, b), solver="bisect", prec=30)
             points.append(StationaryPoint(root, _kind(slope.subs(XI, root)), False, (a, b)))
     return points
@@ -295,7 +302,7 @@ def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[Stat
     return roots_in_unit_interval(grad_xi(name, **params), grid=grid)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _closed_form(name: str) -> tuple[sp.Expr, ...]:
     num, _ = sp.fraction(sp.together(grad_xi(name)))
     return tuple(sp.solve(num, XI))
@@ -357,7 +364,9 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         return sp.Integer(0)
     if positive == sp.false:
         raise ArithmeticError(f"lim dℓ/dξ at ξ → 1⁻ is {at_one}: no η gives a root")
-    raise SymbolicArgumentError(f"the threshold depends on the sign of {at_one}; pass numeric parameters")
+    raise SymbolicArgumentError(
+        f"the threshold depends on the sign of {at_one}; pass numeric parameters"
+    )
 
 
 @dataclass(frozen=True)
@@ -387,7 +396,7 @@ def score(x: sp.Expr, *, paper_parametrisation: bool) -> sp.Expr:
     return 2 * (W * x + B) - 1 if paper_parametrisation else W * x + B
 
 
-@lru_cache(maxsize=None)
+@cache
 def _linear_system(
     name: str, params: tuple, points: tuple[tuple[Any, int], ...], paper_parametrisation: bool
 ) -> LinearSystem:
@@ -426,6 +435,4 @@ def two_point_system(
     With ``paper_parametrisation`` the positive-class probability is σ(2(wx + b) - 1), as in
     eqs. 17-18; otherwise the plain σ(wx + b). ``probs`` is (ξ, γ) of eqs. 17-18.
     """
-    return linear_system(
-        name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params
-    )
+    return linear_system(name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params)

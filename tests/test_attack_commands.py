@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.training.train import TrainConfig, fit
-
-from test_data import write_idx
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,14 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
     out = root / "runs"
     for loss, params in (("ce", {}), ("ms", {"eta": 1.5})):
-        config = TrainConfig(dataset="fashion-mnist", model="small-cnn", loss=loss, loss_params=params, epochs=1, batch_size=16)
+        config = TrainConfig(
+            dataset="fashion-mnist",
+            model="small-cnn",
+            loss=loss,
+            loss_params=params,
+            epochs=1,
+            batch_size=16,
+        )
         fit(config, out / f"fashion-mnist-small-cnn-{loss}-s0", data_dir=root, progress=False)
     return root, out
 
@@ -39,13 +45,30 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
 def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
     data, out = runs
     report = tmp_path / "a.json"
-    args = ["attack", "--checkpoint", str(out / "fashion-mnist-small-cnn-ms-s0/best.pt"), "--attacks", "fgsm,pgd",
-            "--objective", "train-loss", "--limit", "16", "--data-dir", str(data), "--json", str(report), "--no-progress"]
+    args = [
+        "attack",
+        "--checkpoint",
+        str(out / "fashion-mnist-small-cnn-ms-s0/best.pt"),
+        "--attacks",
+        "fgsm,pgd",
+        "--objective",
+        "train-loss",
+        "--limit",
+        "16",
+        "--data-dir",
+        str(data),
+        "--json",
+        str(report),
+        "--no-progress",
+    ]
     assert cli.main(args) == 0
     result = json.loads(report.read_text())
     assert result["n"] == 16 and result["objective"] == "train-loss" and result["loss"] == "ms"
     assert result["attacks"]["pgd"]["settings"]["objective"] == "loss:ms(eta=1.5)"
-    assert result["attacks"]["pgd"]["settings"]["steps"] == 40 and result["attacks"]["fgsm"]["settings"]["eps"] == 0.007
+    assert (
+        result["attacks"]["pgd"]["settings"]["steps"] == 40
+        and result["attacks"]["fgsm"]["settings"]["eps"] == 0.007
+    )
     for attack in result["attacks"].values():  # robust implies clean-correct
         assert 0 <= attack["accuracy"] <= result["clean_accuracy"]
     assert "pgd" in capsys.readouterr().out
@@ -53,12 +76,23 @@ def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
 
 def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
     data, out = runs
-    args = ["table1", "--runs", str(out), "--out", str(tmp_path), "--limit", "8", "--data-dir", str(data), "--no-progress"]
+    args = [
+        "table1",
+        "--runs",
+        str(out),
+        "--out",
+        str(tmp_path),
+        "--limit",
+        "8",
+        "--data-dir",
+        str(data),
+        "--no-progress",
+    ]
     assert cli.main(args) == 0
     first = json.loads((tmp_path / "results.json").read_text())
     assert len(first["cells"]) == 2 * 5  # (ce, ms) x (clean, fgsm, bim, pgd, upgd)
     assert "small-cnn ms (ours)" in (tmp_path / "table1.md").read_text()
-    import msanalysis.tables as tables
+    import msanalysis.evaluation.tables as tables
 
     def no_work(*a, **k):
         raise AssertionError("a finished cell was recomputed")
@@ -71,23 +105,50 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
 
 
 def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
-    assert cli.main(["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert (
+        cli.main(["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"])
+        == 1
+    )
     assert "python -m msanalysis train" in capsys.readouterr().err
 
 
 def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
     data, out = runs
     report = tmp_path / "audit.json"
-    args = ["audit", "--checkpoint", str(out / "fashion-mnist-small-cnn-ms-s0/best.pt"),
-            "--reference-checkpoint", str(out / "fashion-mnist-small-cnn-ce-s0/best.pt"),
-            "--steps", "2", "--long-steps", "3", "--restarts", "2", "--apgd-steps", "3", "--square-queries", "3", "--sweep-steps", "2",
-            "--limit", "12", "--data-dir", str(data), "--json", str(report), "--no-progress"]
+    args = [
+        "audit",
+        "--checkpoint",
+        str(out / "fashion-mnist-small-cnn-ms-s0/best.pt"),
+        "--reference-checkpoint",
+        str(out / "fashion-mnist-small-cnn-ce-s0/best.pt"),
+        "--steps",
+        "2",
+        "--long-steps",
+        "3",
+        "--restarts",
+        "2",
+        "--apgd-steps",
+        "3",
+        "--square-queries",
+        "3",
+        "--sweep-steps",
+        "2",
+        "--limit",
+        "12",
+        "--data-dir",
+        str(data),
+        "--json",
+        str(report),
+        "--no-progress",
+    ]
     assert cli.main(args) == 0
     result = json.loads(report.read_text())
     assert set(result["verdict"]) == {"pgd2-ce", "worst-case"}
     rows = {r["attack"]: r for r in result["rows"]}
     assert rows["transfer-pgd2-ce-from-reference"]["group"] == "transfer"
-    assert "gain" not in rows["transfer-pgd2-ce-from-reference"]  # no like-for-like reference number
+    assert (
+        "gain" not in rows["transfer-pgd2-ce-from-reference"]
+    )  # no like-for-like reference number
     assert "gain" in rows["pgd2-own-training-loss"]  # MS under the MS loss vs CE under CE
     assert all(isinstance(c["passed"], bool) for c in result["checks"]["model"])
 
@@ -113,7 +174,7 @@ def _slow_table1(args: list[str]) -> None:
 
     import torch
 
-    import msanalysis.tables as tables
+    import msanalysis.evaluation.tables as tables
 
     torch.set_num_threads(1)  # a forked child must not reuse the parent's OpenMP pool
     fast = tables.correct_under
@@ -134,14 +195,29 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
     import time
 
     data, out = runs
-    common = ["table1", "--runs", str(out), "--limit", "8", "--data-dir", str(data), "--no-progress"]
+    common = [
+        "table1",
+        "--runs",
+        str(out),
+        "--limit",
+        "8",
+        "--data-dir",
+        str(data),
+        "--no-progress",
+    ]
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     assert cli.main([*common, "--out", str(reference)]) == 0
-    proc = multiprocessing.get_context("fork").Process(target=_slow_table1, args=([*common, "--out", str(killed)],))
+    proc = multiprocessing.get_context("fork").Process(
+        target=_slow_table1, args=([*common, "--out", str(killed)],)
+    )
     proc.start()
     try:
         deadline = time.monotonic() + 60
-        while not (killed / "results.json").exists() and time.monotonic() < deadline and proc.is_alive():
+        while (
+            not (killed / "results.json").exists()
+            and time.monotonic() < deadline
+            and proc.is_alive()
+        ):
             time.sleep(0.01)
         time.sleep(0.25)
         proc.kill()

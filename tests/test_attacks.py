@@ -6,7 +6,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from msanalysis.attacks import APGD, BIM, FGSM, PGD, UPGD, family_objective, paper_attack
@@ -18,7 +19,8 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     torchattacks = None
 needs_ta = pytest.mark.skipif(
-    torchattacks is None, reason="torchattacks (the reference implementation) is not installed: pip install --no-deps torchattacks"
+    torchattacks is None,
+    reason="torchattacks (the reference implementation) is not installed: pip install --no-deps torchattacks",
 )
 
 
@@ -26,8 +28,12 @@ def tiny_cnn(seed: int = 0) -> nn.Module:
     """A CNN with BatchNorm and Dropout, so eval mode matters; 10 classes on 1x8x8 images."""
     gen = torch.Generator().manual_seed(seed)
     model = nn.Sequential(
-        nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.Dropout(0.3),
-        nn.Flatten(), nn.Linear(6 * 8 * 8, 10),
+        nn.Conv2d(1, 6, 3, padding=1),
+        nn.BatchNorm2d(6),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Flatten(),
+        nn.Linear(6 * 8 * 8, 10),
     )
     with torch.no_grad():
         for p in model.parameters():
@@ -53,14 +59,29 @@ OURS_AND_THEIRS = [
     ("fgsm", lambda m: FGSM(m, eps=0.007), lambda m: torchattacks.FGSM(m, eps=0.007)),
     ("fgsm-default", lambda m: FGSM(m), lambda m: torchattacks.FGSM(m)),
     ("bim", lambda m: BIM(m), lambda m: torchattacks.BIM(m)),
-    ("bim-steps0", lambda m: BIM(m, eps=4 / 255, steps=0), lambda m: torchattacks.BIM(m, eps=4 / 255, steps=0)),
-    ("pgd-no-start", lambda m: PGD(m, steps=7, random_start=False), lambda m: torchattacks.PGD(m, steps=7, random_start=False)),
+    (
+        "bim-steps0",
+        lambda m: BIM(m, eps=4 / 255, steps=0),
+        lambda m: torchattacks.BIM(m, eps=4 / 255, steps=0),
+    ),
+    (
+        "pgd-no-start",
+        lambda m: PGD(m, steps=7, random_start=False),
+        lambda m: torchattacks.PGD(m, steps=7, random_start=False),
+    ),
     ("upgd", lambda m: UPGD(m, steps=12), lambda m: torchattacks.UPGD(m, steps=12)),
-    ("upgd-paper", lambda m: paper_attack("upgd", m), lambda m: torchattacks.UPGD(m, eps=8 / 255, alpha=2 / 255, steps=40)),
+    (
+        "upgd-paper",
+        lambda m: paper_attack("upgd", m),
+        lambda m: torchattacks.UPGD(m, eps=8 / 255, alpha=2 / 255, steps=40),
+    ),
     # torchattacks' PGD has no loss option; its UPGD without momentum is PGD: sign(g / mean|g|) = sign g.
-    ("pgd-dlr", lambda m: PGD(m, random_start=False, objective="dlr"), lambda m: torchattacks.UPGD(m, decay=0.0, loss="dlr")),
+    (
+        "pgd-dlr",
+        lambda m: PGD(m, random_start=False, objective="dlr"),
+        lambda m: torchattacks.UPGD(m, decay=0.0, loss="dlr"),
+    ),
 ]
-
 
 
 @needs_ta
@@ -99,8 +120,14 @@ def test_pgd_random_start_has_torchattacks_distribution():
 @pytest.mark.parametrize(
     "ours,theirs",
     [
-        (lambda m: PGD(m, eps=8 / 255, steps=10, seed=5), lambda m: torchattacks.PGD(m, eps=8 / 255, steps=10)),
-        (lambda m: APGD(m, eps=8 / 255, steps=20, seed=5), lambda m: torchattacks.APGD(m, eps=8 / 255, steps=20, seed=5)),
+        (
+            lambda m: PGD(m, eps=8 / 255, steps=10, seed=5),
+            lambda m: torchattacks.PGD(m, eps=8 / 255, steps=10),
+        ),
+        (
+            lambda m: APGD(m, eps=8 / 255, steps=20, seed=5),
+            lambda m: torchattacks.APGD(m, eps=8 / 255, steps=20, seed=5),
+        ),
         (
             lambda m: APGD(m, eps=8 / 255, steps=20, seed=5, objective="dlr"),
             lambda m: torchattacks.APGD(m, eps=8 / 255, steps=20, seed=5, loss="dlr"),
@@ -119,8 +146,10 @@ def test_random_start_attacks_agree_in_accuracy(ours, theirs):
     with torch.no_grad():
         ok_ours = model.eval()(adv_ours).argmax(1) == y
         ok_theirs = model(adv_theirs).argmax(1) == y
-    assert 0.1 < float(ok_ours.float().mean()) < 0.9, "eps should leave a mid accuracy for this check to mean anything"
-    diff = (ok_ours.float() - ok_theirs.float())
+    assert 0.1 < float(ok_ours.float().mean()) < 0.9, (
+        "eps should leave a mid accuracy for this check to mean anything"
+    )
+    diff = ok_ours.float() - ok_theirs.float()
     se = float(diff.std()) / math.sqrt(len(diff))
     assert abs(float(diff.mean())) <= 3 * se + 1 / len(diff)
 
@@ -214,7 +243,9 @@ def test_objectives_agree_with_their_definitions():
     xi = torch.softmax(logits, 1).gather(1, labels[:, None]).squeeze(1)
     assert torch.allclose(family_objective("ce")(logits, labels), cross_entropy(logits, labels))
     ms = family_objective("ms", eta=1.5)
-    assert torch.allclose(ms(logits, labels), cross_entropy(logits, labels) + 1.5 * (xi**2 + (1 - xi) ** 2))
+    assert torch.allclose(
+        ms(logits, labels), cross_entropy(logits, labels) + 1.5 * (xi**2 + (1 - xi) ** 2)
+    )
     assert objective_name(ms) == "loss:ms(eta=1.5)"
 
 
@@ -233,7 +264,10 @@ def test_stronger_attacks_never_help_the_model_on_the_tiny_cnn():
     """More steps from the same start find at least what fewer steps found (per sample fooled)."""
     model = tiny_cnn()
     x, y = batch(128)
-    acc = [accuracy(model, BIM(model, eps=2 / 255, alpha=0.5 / 255, steps=s)(x, y), y) for s in (1, 4, 16)]
+    acc = [
+        accuracy(model, BIM(model, eps=2 / 255, alpha=0.5 / 255, steps=s)(x, y), y)
+        for s in (1, 4, 16)
+    ]
     assert acc[0] >= acc[1] >= acc[2] and acc[2] < accuracy(model, x, y)
 
 

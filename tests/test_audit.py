@@ -6,13 +6,21 @@ import math
 
 import pytest
 import torch
+from test_attacks import batch, tiny_cnn
 from torch import nn
 
 from msanalysis.attacks.evaluate import correct_under, paired_noise_margin, unpaired_noise_margin
-from msanalysis.audit import AuditSettings, gradient_statistics, run_audit, summarise
-from test_attacks import batch, tiny_cnn
+from msanalysis.evaluation.audit import AuditSettings, gradient_statistics, run_audit, summarise
 
-SMALL = AuditSettings(steps=5, long_steps=10, restarts=2, apgd_steps=10, square_queries=20, sweep=(8, 255), sweep_steps=5)
+SMALL = AuditSettings(
+    steps=5,
+    long_steps=10,
+    restarts=2,
+    apgd_steps=10,
+    square_queries=20,
+    sweep=(8, 255),
+    sweep_steps=5,
+)
 
 
 class Scaled(nn.Module):
@@ -81,13 +89,45 @@ def test_summarise_decides_from_the_numbers():
     n = 400
     ones, zeros = torch.ones(n, dtype=torch.bool), torch.zeros(n, dtype=torch.bool)
     half = torch.arange(n) < n // 2
-    names = ["clean", "pgd5-ce", "pgd10-ce", "pgd5-ce-x2", "pgd5-margin", "apgd10-ce", "apgd10-dlr",
-             "pgd5-ce-on-probabilities", "sweep-eps8/255", "sweep-eps255/255"]
-    groups = dict(zip(names, ["clean", "white-box", "steps", "restarts", "white-box", "white-box", "white-box", "cheap", "sweep", "sweep"]))
+    names = [
+        "clean",
+        "pgd5-ce",
+        "pgd10-ce",
+        "pgd5-ce-x2",
+        "pgd5-margin",
+        "apgd10-ce",
+        "apgd10-dlr",
+        "pgd5-ce-on-probabilities",
+        "sweep-eps8/255",
+        "sweep-eps255/255",
+    ]
+    groups = dict(
+        zip(
+            names,
+            [
+                "clean",
+                "white-box",
+                "steps",
+                "restarts",
+                "white-box",
+                "white-box",
+                "white-box",
+                "cheap",
+                "sweep",
+                "sweep",
+            ],
+        )
+    )
     model = {k: half for k in names} | {"clean": ones, "sweep-eps255/255": zeros}
     reference = {k: zeros for k in names} | {"clean": ones}
-    report = summarise({"correct": {"model": model, "reference": reference}, "groups": groups,
-                        "gradient_statistics": {}}, SMALL)
+    report = summarise(
+        {
+            "correct": {"model": model, "reference": reference},
+            "groups": groups,
+            "gradient_statistics": {},
+        },
+        SMALL,
+    )
     row = next(r for r in report["rows"] if r["attack"] == "pgd5-ce")
     assert row["gain"] == 0.5 and row["gain_survives"]
     assert row["noise_margin"] == pytest.approx(1.96 * float(half.double().std()) / math.sqrt(n))
@@ -95,7 +135,7 @@ def test_summarise_decides_from_the_numbers():
 
 
 def test_missing_square_is_reported_as_skipped(monkeypatch):
-    import msanalysis.audit as audit
+    import msanalysis.evaluation.audit as audit
 
     monkeypatch.setattr(audit, "_square", lambda model, s: None)  # as if torchattacks were absent
     model = tiny_cnn().eval()

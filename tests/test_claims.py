@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 
 from msanalysis import claims as C
 from msanalysis import symbolic as S
-from msanalysis.paper import FRACTIONS, G, PRINTED
+from msanalysis.paper import FRACTIONS, PRINTED, G
 
 XI, ETA = S.XI, S.ETA
 
@@ -141,7 +141,9 @@ def test_committed_proofs_are_current(tmp_path):
 
     for path in proofs.write(tmp_path):
         committed = open(f"proofs/{path.name}", encoding="utf-8").read()
-        assert path.read_text(encoding="utf-8") == committed, f"proofs/{path.name} is stale: run `msanalysis proofs`"
+        assert path.read_text(encoding="utf-8") == committed, (
+            f"proofs/{path.name} is stale: run `msanalysis proofs`"
+        )
 
 
 def test_theorem2_parts_agree_with_the_chain_rule():
@@ -228,7 +230,7 @@ def test_vector_reading_threshold_is_a_quarter(k):
 
 
 def test_table1_text_against_the_papers_own_numbers():
-    from msanalysis.tables import paper_tables
+    from msanalysis.evaluation.tables import paper_tables
 
     acc = paper_tables()["table1"]["accuracy"]["googlenet"]
     assert acc["ms"]["pgd"] - acc["ce"]["pgd"] < 20  # 3.89 - 3.30 in the paper's Table 1

@@ -32,7 +32,9 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(data)
 
 
-def write_mnist_like(folder: Path, *, n_train: int = 12, n_test: int = 5, gz: bool = True, seed: int = 0) -> dict:
+def write_mnist_like(
+    folder: Path, *, n_train: int = 12, n_test: int = 5, gz: bool = True, seed: int = 0
+) -> dict:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {}
@@ -51,7 +53,10 @@ def write_cifar(folder: Path, *, n: int = 4, seed: int = 0) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     batches = {}
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": rng.integers(0, 10, n).tolist()}
+        batch = {
+            b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            b"labels": rng.integers(0, 10, n).tolist(),
+        }
         (folder / name).write_bytes(pickle.dumps(batch))
         batches[name] = batch
     return batches
@@ -103,7 +108,9 @@ def test_cifar_refuses_pickles_that_call_functions(tmp_path):
 def test_cifar_wrong_shape(tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
     write_cifar(folder)
-    (folder / "test_batch").write_bytes(pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}))
+    (folder / "test_batch").write_bytes(
+        pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]})
+    )
     with pytest.raises(DataError, match=r"test_batch: b'data' must be a uint8 array \(N, 3072\)"):
         load_dataset("cifar10", "test", data_dir=tmp_path)
 
@@ -114,7 +121,10 @@ def test_cifar_wrong_shape(tmp_path):
         (lambda raw: raw[:-10], "truncated: .* expected"),
         (lambda raw: raw + b"\0", "has trailing bytes"),
         (lambda raw: raw[:6], "truncated IDX header"),
-        (lambda raw: bytes([0, 0, 8, 1]) + raw[4:], "magic number is 0x00000801, expected 0x00000803"),
+        (
+            lambda raw: bytes([0, 0, 8, 1]) + raw[4:],
+            "magic number is 0x00000801, expected 0x00000803",
+        ),
     ],
 )
 def test_damaged_idx_files_name_the_file_and_the_fault(tmp_path, damage, message):
@@ -150,7 +160,11 @@ def test_missing_data_says_what_where_and_how(tmp_path):
     with pytest.raises(DataError) as err:
         load_dataset("cifar10", "train", data_dir=tmp_path)
     text = str(err.value)
-    assert "data_batch_1" in text and str(tmp_path / "cifar-10-batches-py") in text and "cifar-10-python.tar.gz" in text
+    assert (
+        "data_batch_1" in text
+        and str(tmp_path / "cifar-10-batches-py") in text
+        and "cifar-10-python.tar.gz" in text
+    )
     with pytest.raises(DataError, match="t10k-images-idx3-ubyte.*mnist.*MNIST IDX files"):
         load_dataset("mnist", "test", data_dir=tmp_path)
 
@@ -198,14 +212,22 @@ def test_batches_are_a_permutation_fixed_by_seed_and_epoch():
 
 def test_processes_share_each_global_batch():
     whole = list(batch_indices(11, batch_size=4, seed=5, epoch=2))
-    parts = [list(batch_indices(11, batch_size=4, seed=5, epoch=2, rank=r, world_size=2)) for r in range(2)]
+    parts = [
+        list(batch_indices(11, batch_size=4, seed=5, epoch=2, rank=r, world_size=2))
+        for r in range(2)
+    ]
     assert len(parts[0]) == len(parts[1]) == 3
     for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts):
         assert size == size_a == size_b == len(full)
         assert sorted(torch.cat([a, b]).tolist()) == sorted(full.tolist())
     # A last batch smaller than the number of processes is dropped (9 = 4+4+1 over 3 processes).
     assert len(list(batch_indices(9, batch_size=4, seed=0, epoch=0, rank=2, world_size=3))) == 2
-    assert sorted(torch.cat(shard(7, batch_size=2, rank=0, world_size=2) + shard(7, batch_size=2, rank=1, world_size=2)).tolist()) == list(range(7))
+    assert sorted(
+        torch.cat(
+            shard(7, batch_size=2, rank=0, world_size=2)
+            + shard(7, batch_size=2, rank=1, world_size=2)
+        ).tolist()
+    ) == list(range(7))
 
 
 def test_crop_flip_matches_a_per_image_reference():

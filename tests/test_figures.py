@@ -14,8 +14,8 @@ import sympy as sp
 import torch
 
 from msanalysis import symbolic
-from msanalysis.cli import UsageError
 from msanalysis.commands import figures as figures_command
+from msanalysis.errors import UsageError
 from msanalysis.figures.boundary import Window, boundary_stats
 from msanalysis.figures.build import build_figures
 from msanalysis.figures.loss_curves import (
@@ -28,13 +28,25 @@ from msanalysis.figures.loss_curves import (
     printed_zeros,
 )
 from msanalysis.figures.toy import ToyExperiment, ToyLoss, ToyNetworks
-from msanalysis.training.models import build_model
+from msanalysis.figures.toy_data import (
+    TOY_DATA,
+    curved,
+    linearly_separable,
+    max_margin_line,
+    separable,
+)
 from msanalysis.figures.trajectories import figure_trajectories, trajectory_columns, trajectory_runs
-from msanalysis.figures.toy_data import TOY_DATA, curved, linearly_separable, max_margin_line, separable
 from msanalysis.paper import PRINTED_GRADIENTS
+from msanalysis.training.models import build_model
 
 # Sample points exactly representable in binary, so the float grid and the Rational agree.
-SAMPLE_XI = [sp.Rational(1, 1024), sp.Rational(1, 8), sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(63, 64)]
+SAMPLE_XI = [
+    sp.Rational(1, 1024),
+    sp.Rational(1, 8),
+    sp.Rational(1, 2),
+    sp.Rational(3, 4),
+    sp.Rational(63, 64),
+]
 # float64 has relative precision 2.2e-16; the expressions take fewer than ~30 operations and
 # are well conditioned on [1/1024, 63/64], so rounding stays far below 1e-12 relative.
 REL_TOL = 1e-12
@@ -65,8 +77,11 @@ def test_fig2_curves_are_the_family_and_its_derivative() -> None:
         direct = sp.diff(curve.loss.subs(symbolic.XI, symbolic.sigmoid(symbolic.Z)), symbolic.Z)
         for z in (-2, 0, 3):
             at = {symbolic.Z: z}
-            assert math.isclose(float(direct.subs(at).evalf(30)),
-                                float(curve.grad.subs(symbolic.XI, symbolic.sigmoid(z)).evalf(30)), rel_tol=1e-25)
+            assert math.isclose(
+                float(direct.subs(at).evalf(30)),
+                float(curve.grad.subs(symbolic.XI, symbolic.sigmoid(z)).evalf(30)),
+                rel_tol=1e-25,
+            )
 
 
 def test_fig2_csv_columns_and_values(tmp_path: Path) -> None:
@@ -75,18 +90,34 @@ def test_fig2_csv_columns_and_values(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     expected = fig2_columns(eta=1.5)
     assert list(rows[0]) == list(expected)
-    assert {"xi", "loss_ce", "grad_ce", "loss_focal", "grad_focal", "loss_ms", "grad_ms", "loss_ms-focal",
-            "grad_ms-focal", "printed_eq5", "printed_eq8"} == set(rows[0])
+    assert {
+        "xi",
+        "loss_ce",
+        "grad_ce",
+        "loss_focal",
+        "grad_focal",
+        "loss_ms",
+        "grad_ms",
+        "loss_ms-focal",
+        "grad_ms-focal",
+        "printed_eq5",
+        "printed_eq8",
+    } == set(rows[0])
     for key, values in expected.items():
-        np.testing.assert_array_equal([float(r[key]) for r in rows], values)  # repr round-trips exactly
+        np.testing.assert_array_equal(
+            [float(r[key]) for r in rows], values
+        )  # repr round-trips exactly
     assert (tmp_path / "fig2.png").stat().st_size > 0 and (tmp_path / "fig2.pdf").stat().st_size > 0
 
 
 def test_stationary_markers_at_symbolic_values() -> None:
     fig = figure2(eta=1.5)
     _, ax_grad = fig.axes
-    marked = sorted(line.get_xdata()[0] for line in ax_grad.lines
-                    if line.get_marker() == "o" and line.get_mfc() != "white")
+    marked = sorted(
+        line.get_xdata()[0]
+        for line in ax_grad.lines
+        if line.get_marker() == "o" and line.get_mfc() != "white"
+    )
     expected = []
     for curve in fig2_curves(eta=1.5):
         g = symbolic.grad_xi(curve.name, **curve.params)
@@ -99,7 +130,9 @@ def test_stationary_markers_at_symbolic_values() -> None:
 
 
 def test_printed_zeros_are_zeros_of_the_printed_expressions() -> None:
-    hollow = sorted(line.get_xdata()[0] for line in figure2(eta=1.5).axes[1].lines if line.get_mfc() == "white")
+    hollow = sorted(
+        line.get_xdata()[0] for line in figure2(eta=1.5).axes[1].lines if line.get_mfc() == "white"
+    )
     zeros = []
     for loss, (equation, printed) in PRINTED_GRADIENTS.items():
         expr = printed.subs({symbolic.ETA: sp.Rational(3, 2), symbolic.GAMMA: 2, symbolic.ALPHA: 1})
@@ -108,7 +141,9 @@ def test_printed_zeros_are_zeros_of_the_printed_expressions() -> None:
             zeros.append(x)
         if equation == "eq. 8":  # polynomial: compare with sympy's exact roots in (0, 1)
             exact = [r for r in sp.solve(expr, symbolic.XI) if 0 < r < 1]
-            np.testing.assert_allclose(printed_zeros("ms", eta=1.5), [float(r) for r in exact], rtol=1e-14)
+            np.testing.assert_allclose(
+                printed_zeros("ms", eta=1.5), [float(r) for r in exact], rtol=1e-14
+            )
     np.testing.assert_array_equal(hollow, sorted(zeros))
 
 
@@ -122,6 +157,7 @@ def test_eta_phase_curve_meets_stationary_points() -> None:
 
 
 # --- boundary measurements, on classifiers whose boundary is known in closed form -------------
+
 
 def test_boundary_stats_horizontal_line() -> None:
     data, c = separable(n=20), 0.3  # boundary y = 0.3; offset from y = 0 is exactly 0.3
@@ -140,7 +176,9 @@ def test_boundary_stats_tilted_line_and_misclassification() -> None:
     assert exact.min() <= stats.min_distance <= exact.min() + h / 2
     # Columns x_j in [-3, 3] are symmetric about 0 and a x + c > 0 there, so the mean offset is c.
     assert math.isclose(stats.offset, c, rel_tol=1e-9)
-    flipped = boundary_stats(lambda p: p[:, 1] - 1.0, data, Window(step=0.05))  # y = 1 puts class 1 below
+    flipped = boundary_stats(
+        lambda p: p[:, 1] - 1.0, data, Window(step=0.05)
+    )  # y = 1 puts class 1 below
     assert flipped.misclassified == int((data.labels == 1).sum())
 
 
@@ -151,11 +189,16 @@ def test_boundary_stats_rejects_a_classifier_without_boundary() -> None:
 
 # --- data sets -------------------------------------------------------------------------------
 
+
 def test_reference_lines_are_the_max_margin_lines() -> None:
     for name in ("separable", "lacking-10", "lacking-97"):
         data = TOY_DATA[name]()
         w, b = max_margin_line(data.points, data.labels)
-        assert abs(w[0]) < 1e-6 and abs(b) < 1e-6 and math.isclose(1 / np.linalg.norm(w), 0.9, rel_tol=1e-6)
+        assert (
+            abs(w[0]) < 1e-6
+            and abs(b) < 1e-6
+            and math.isclose(1 / np.linalg.norm(w), 0.9, rel_tol=1e-6)
+        )
 
 
 def test_curved_set_is_not_linearly_separable() -> None:
@@ -172,13 +215,20 @@ def test_imbalanced_sets_lack_the_stated_fraction() -> None:
 
 # --- training and building ---------------------------------------------------------------------
 
+
 def test_seeds_train_independently() -> None:
     data, loss = separable(n=10), ToyLoss("ms", (("eta", 1.5),))
     one, two = ToyExperiment(seeds=1, steps=20), ToyExperiment(seeds=2, steps=20)
     grid = np.array([[0.5, 0.1], [-2.0, 1.0]])
-    np.testing.assert_allclose(one.logit_difference(data, loss, 0)(grid), two.logit_difference(data, loss, 0)(grid),
-                               rtol=1e-5, atol=1e-6)
-    assert not np.allclose(two.logit_difference(data, loss, 0)(grid), two.logit_difference(data, loss, 1)(grid))
+    np.testing.assert_allclose(
+        one.logit_difference(data, loss, 0)(grid),
+        two.logit_difference(data, loss, 0)(grid),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert not np.allclose(
+        two.logit_difference(data, loss, 0)(grid), two.logit_difference(data, loss, 1)(grid)
+    )
 
 
 def test_toy_networks_are_the_registry_mlp() -> None:
@@ -196,13 +246,22 @@ def test_toy_figure_with_tiny_budget_writes_files(tmp_path: Path) -> None:
     torch.set_num_threads(1)
     experiment = ToyExperiment(seeds=2, steps=3, window=Window(step=0.1))
     written = build_figures(tmp_path, only=["fig1"], seeds=2, experiment=experiment, progress=False)
-    assert {p.name for p in written} == {"fig1.png", "fig1.pdf", "toy_boundaries.csv", "toy_boundaries.md"}
+    assert {p.name for p in written} == {
+        "fig1.png",
+        "fig1.pdf",
+        "toy_boundaries.csv",
+        "toy_boundaries.md",
+    }
     assert all(p.stat().st_size > 0 for p in written)
     with (tmp_path / "toy_boundaries.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [r["loss"].split()[0] for r in rows] == ["ce", "focal", "ms-focal", "ms"]
-    ce = [experiment.stats(TOY_DATA["separable"](), ToyLoss("ce"), s).min_distance for s in range(2)]
-    assert float(rows[0]["min_distance_mean"]) == np.mean(ce) and float(rows[0]["min_distance_std"]) == np.std(ce)
+    ce = [
+        experiment.stats(TOY_DATA["separable"](), ToyLoss("ce"), s).min_distance for s in range(2)
+    ]
+    assert float(rows[0]["min_distance_mean"]) == np.mean(ce) and float(
+        rows[0]["min_distance_std"]
+    ) == np.std(ce)
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -211,7 +270,9 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-@pytest.mark.parametrize("argv", [("--only", "fig99"), ("--eta", "0"), ("--eta", "nan"), ("--seeds", "0")])
+@pytest.mark.parametrize(
+    "argv", [("--only", "fig99"), ("--eta", "0"), ("--eta", "nan"), ("--seeds", "0")]
+)
 def test_command_rejects_bad_usage(argv: tuple[str, ...], tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         figures_command.run(_args("--out", str(tmp_path), *argv))

@@ -85,7 +85,11 @@ def _exercise_number(cell) -> str:
 
 def _kernel_env() -> dict[str, str]:
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
 
 
 def _run(path: Path, overrides: dict, *, wrong_answers: bool):
@@ -104,12 +108,16 @@ def _run(path: Path, overrides: dict, *, wrong_answers: bool):
 
 
 def _stdout(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    return "".join(
+        o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+    )
 
 
 def test_there_are_lessons_and_solutions() -> None:
     lessons = sorted(p.stem for p in LESSONS.glob("*.ipynb"))
-    solutions = sorted(p.stem.removesuffix("-solutions") for p in (LESSONS / "solutions").glob("*.ipynb"))
+    solutions = sorted(
+        p.stem.removesuffix("-solutions") for p in (LESSONS / "solutions").glob("*.ipynb")
+    )
     assert lessons and lessons == solutions
 
 
@@ -128,11 +136,15 @@ def test_notebook_runs(path: Path, run_dir: Path) -> None:
     for i in checks:
         printed, number = _stdout(nb.cells[i]), _exercise_number(nb.cells[i])
         # Solutions must pass every check; a lesson's unanswered checks only say so.
-        expected = f"Exercise {number}: correct" if solutions else f"Exercise {number}: not answered yet"
+        expected = (
+            f"Exercise {number}: correct" if solutions else f"Exercise {number}: not answered yet"
+        )
         assert expected in printed, f"{path.name}, check of exercise {number} printed {printed!r}"
         if solutions:  # and the check is not vacuous: it rejects a wrong answer
             rejected = _stdout(nb.cells[i + 1])
-            assert "wrong answer rejected: AssertionError" in rejected, f"{path.name}, exercise {number}: {rejected!r}"
+            assert "wrong answer rejected: AssertionError" in rejected, (
+                f"{path.name}, exercise {number}: {rejected!r}"
+            )
 
 
 def test_committed_notebooks_are_the_generators_output() -> None:
@@ -149,4 +161,6 @@ def test_committed_notebooks_have_no_outputs(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs"
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{path.name}: strip outputs"
+            )

@@ -55,7 +55,9 @@ def test_bad_logits_are_rejected_with_the_parameter_named():
 def test_paper_4pt_ms_converges_to_the_symbolic_stationary_point():
     result = simulate("paper-4pt", "ms", {"eta": 1.5}, parametrisation="odd", steps=2000)
     assert result.converged and result.matches_symbolic
-    (xi_star,) = [p.xi for p in S.stationary_points("ms", eta=sp.Rational(3, 2)) if p.kind == "minimum"]
+    (xi_star,) = [
+        p.xi for p in S.stationary_points("ms", eta=sp.Rational(3, 2)) if p.kind == "minimum"
+    ]
     assert np.max(np.abs(np.array(result.xi_final) - float(xi_star))) < 1e-8
     # Theorem 2's own system, solved by sympy: same w*, b* as GD
     system = S.two_point_system("ms", eta=sp.Rational(3, 2))
@@ -118,7 +120,9 @@ def test_sweep_certificate_matches_sympy_stationary_points_pointwise():
     cap = 1 / (1 + np.exp(-Z_CAP))
     for i in range(90, 110):  # η from 0.455 to 0.55, across the threshold
         eta = sp.Rational(i + 1, 200)
-        minima = [p for p in S.stationary_points("ms", eta=eta) if p.kind == "minimum" and p.xi < cap]
+        minima = [
+            p for p in S.stationary_points("ms", eta=eta) if p.kind == "minimum" and p.xi < cap
+        ]
         assert bool(minima) == bool(result.certified[i]), float(eta)
 
 
@@ -131,15 +135,21 @@ def _command(module, argv):
 def test_sweep_eta_command_json(capsys):
     from msanalysis.commands import sweep_eta as command
 
-    assert _command(command, ["--losses", "ms", "--n-eta", "100", "--eta-step", "0.01", "--steps", "200", "--json"]) == 0
+    assert (
+        _command(
+            command,
+            ["--losses", "ms", "--n-eta", "100", "--eta-step", "0.01", "--steps", "200", "--json"],
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert set(out["ms"]) >= {"threshold_empirical", "threshold_symbolic"}
 
 
 def test_commands_reject_bad_usage():
-    from msanalysis.cli import UsageError
     from msanalysis.commands import simulate as simulate_command
     from msanalysis.commands import sweep_eta as sweep_command
+    from msanalysis.errors import UsageError
 
     with pytest.raises(UsageError, match="--losses"):
         _command(sweep_command, ["--losses", "ce"])

@@ -9,12 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from msanalysis.tables import TABLE_ATTACKS, checkpoint_path, paper_tables, to_csv, to_markdown
+from msanalysis.evaluation.tables import (
+    TABLE_ATTACKS,
+    checkpoint_path,
+    paper_tables,
+    to_csv,
+    to_markdown,
+)
 
 PAPER = Path("/work/shared/paper/ms-loss-paper.txt")
 
 
-@pytest.mark.skipif(not PAPER.is_file(), reason=f"the paper's text is not at {PAPER} on this machine")
+@pytest.mark.skipif(
+    not PAPER.is_file(), reason=f"the paper's text is not at {PAPER} on this machine"
+)
 def test_paper_table1_data_is_what_the_paper_prints():
     """Each row of the paper's Table 1 (attack, then CE/MS per network) equals the data file."""
     text = PAPER.read_text()
@@ -27,7 +35,9 @@ def test_paper_table1_data_is_what_the_paper_prints():
         assert printed == ours
 
 
-@pytest.mark.skipif(not PAPER.is_file(), reason=f"the paper's text is not at {PAPER} on this machine")
+@pytest.mark.skipif(
+    not PAPER.is_file(), reason=f"the paper's text is not at {PAPER} on this machine"
+)
 def test_paper_table2_data_is_what_the_paper_prints():
     text = PAPER.read_text()
     data = paper_tables()["table2"]["accuracy"]
@@ -42,10 +52,25 @@ def test_paper_table2_data_is_what_the_paper_prints():
 
 def fake_results(table: str) -> dict:
     rows = ["clean", *TABLE_ATTACKS[table]]
-    cells = {f"small-cnn/{loss}/{row}": {"accuracy": 0.5 + 0.01 * i + (0.2 if loss == "ms" else 0), "n": 100}
-             for loss in ("ce", "ms") for i, row in enumerate(rows)}
-    return {"config": {"table": table, "dataset": "fashion-mnist", "seed": 0, "objective": "ce", "limit": 100},
-            "cells": cells, "missing": ["runs/x/best.pt"]}
+    cells = {
+        f"small-cnn/{loss}/{row}": {
+            "accuracy": 0.5 + 0.01 * i + (0.2 if loss == "ms" else 0),
+            "n": 100,
+        }
+        for loss in ("ce", "ms")
+        for i, row in enumerate(rows)
+    }
+    return {
+        "config": {
+            "table": table,
+            "dataset": "fashion-mnist",
+            "seed": 0,
+            "objective": "ce",
+            "limit": 100,
+        },
+        "cells": cells,
+        "missing": ["runs/x/best.pt"],
+    }
 
 
 @pytest.mark.parametrize("table", ["table1", "table2"])
@@ -55,10 +80,15 @@ def test_markdown_and_csv_hold_our_cells_and_the_papers_labelled(table):
     assert "| small-cnn ce (ours) | small-cnn ms (ours) |" in md
     assert "Paper's reported values" in md and "runs/x/best.pt" in md
     first = next(iter(TABLE_ATTACKS[table]))
-    assert f"| {first} | 51.00 | 71.00 | +20.00 (±13.23) |" in md  # row 1 of the fake grid; 1.96 sqrt((.51*.49+.71*.29)/100)
+    assert (
+        f"| {first} | 51.00 | 71.00 | +20.00 (±13.23) |" in md
+    )  # row 1 of the fake grid; 1.96 sqrt((.51*.49+.71*.29)/100)
     rows = list(csv.DictReader(io.StringIO(to_csv(results))))
     ours = [r for r in rows if r["source"] == "ours"]
-    assert len(ours) == len(results["cells"]) and {r["source"] for r in rows} == {"ours", "paper (reported)"}
+    assert len(ours) == len(results["cells"]) and {r["source"] for r in rows} == {
+        "ours",
+        "paper (reported)",
+    }
 
 
 def test_cifar_table1_puts_the_papers_number_beside_ours():
@@ -66,9 +96,14 @@ def test_cifar_table1_puts_the_papers_number_beside_ours():
     results["config"]["dataset"] = "cifar10"
     results["cells"] = {k.replace("small-cnn", "resnet18"): v for k, v in results["cells"].items()}
     md = to_markdown(results)
-    assert "| attack | resnet18 ce (ours) | resnet18 ce (paper) | resnet18 ms (ours) | resnet18 ms (paper) |" in md
+    assert (
+        "| attack | resnet18 ce (ours) | resnet18 ce (paper) | resnet18 ms (ours) | resnet18 ms (paper) |"
+        in md
+    )
     assert "| pgd | 53.00 | 0.14 | 73.00 | 37.24 |" in md
 
 
 def test_checkpoint_layout_is_the_train_commands_default():
-    assert checkpoint_path(Path("runs"), "fashion-mnist", "small-cnn", "ms", 0) == Path("runs/fashion-mnist-small-cnn-ms-s0/best.pt")
+    assert checkpoint_path(Path("runs"), "fashion-mnist", "small-cnn", "ms", 0) == Path(
+        "runs/fashion-mnist-small-cnn-ms-s0/best.pt"
+    )

@@ -15,16 +15,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.training.checkpoint import CheckpointError, atomic_write, read_checkpoint
 from msanalysis.training.data import batch_indices, load_dataset
 from msanalysis.training.losses import build_loss
-from msanalysis.training.train import TrainConfig, build_network, evaluate, fit, load_checkpoint, train_one_epoch
+from msanalysis.training.train import (
+    TrainConfig,
+    build_network,
+    evaluate,
+    fit,
+    load_checkpoint,
+    train_one_epoch,
+)
 
-from test_data import write_idx
-
-CONFIG = TrainConfig(dataset="fashion-mnist", model="small-cnn", loss="ms", loss_params={"eta": 1.5}, epochs=2, batch_size=16, seed=3)
+CONFIG = TrainConfig(
+    dataset="fashion-mnist",
+    model="small-cnn",
+    loss="ms",
+    loss_params={"eta": 1.5},
+    epochs=2,
+    batch_size=16,
+    seed=3,
+)
 TIMING = ("seconds", "images_per_s")
 
 
@@ -58,7 +72,7 @@ def assert_same_weights(a: dict, b: dict, **tol) -> None:
     assert a.keys() == b.keys()
     for k in a:
         if tol:
-            torch.testing.assert_close(a[k], b[k], **tol, msg=k)
+            torch.testing.assert_close(a[k], b[k], **tol, msg=lambda m, k=k: f"{k}: {m}")
         else:
             assert torch.equal(a[k], b[k]), k
 
@@ -73,7 +87,9 @@ def test_train_one_epoch_equals_a_plain_loop(data_dir):
             torch.manual_seed(0)
             nets.append(build_network(CONFIG))
     ours, plain = nets
-    train_one_epoch(ours, loss_fn, torch.optim.Adam(ours.parameters(), lr=1e-3), data, config=CONFIG, epoch=0)
+    train_one_epoch(
+        ours, loss_fn, torch.optim.Adam(ours.parameters(), lr=1e-3), data, config=CONFIG, epoch=0
+    )
     optimizer = torch.optim.Adam(plain.parameters(), lr=1e-3)
     for idx, _ in batch_indices(len(data), batch_size=CONFIG.batch_size, seed=CONFIG.seed, epoch=0):
         loss = loss_fn(plain(data.images[idx].float() / 255), data.labels[idx])
@@ -102,12 +118,23 @@ def test_fit_writes_metrics_and_checkpoints_that_reload(data_dir, tmp_path):
 
 def test_resume_continues_bit_identically(data_dir, tmp_path):
     full = fit(CONFIG, tmp_path / "full", data_dir=data_dir, progress=False)
-    fit(dataclasses.replace(CONFIG, epochs=1), tmp_path / "split", data_dir=data_dir, progress=False)
+    fit(
+        dataclasses.replace(CONFIG, epochs=1), tmp_path / "split", data_dir=data_dir, progress=False
+    )
     resumed = fit(CONFIG, tmp_path / "split", data_dir=data_dir, progress=False)
     assert without_timing(resumed) == without_timing(full)
-    assert_same_weights(weights(tmp_path / "split" / "last.pt"), weights(tmp_path / "full" / "last.pt"))
-    with pytest.raises(CheckpointError, match=r"last.pt was made with lr=0.001 \(now 0.01\).*--no-resume"):
-        fit(dataclasses.replace(CONFIG, lr=1e-2), tmp_path / "split", data_dir=data_dir, progress=False)
+    assert_same_weights(
+        weights(tmp_path / "split" / "last.pt"), weights(tmp_path / "full" / "last.pt")
+    )
+    with pytest.raises(
+        CheckpointError, match=r"last.pt was made with lr=0.001 \(now 0.01\).*--no-resume"
+    ):
+        fit(
+            dataclasses.replace(CONFIG, lr=1e-2),
+            tmp_path / "split",
+            data_dir=data_dir,
+            progress=False,
+        )
 
 
 def test_damaged_checkpoints_are_named(tmp_path):
@@ -150,7 +177,19 @@ def test_cli_errors(data_dir, tmp_path, capsys):
 
 # ------------------------------------------------------------------------------ killed and parallel runs
 
-CLI_ARGS = ["--model", "small-cnn", "--loss", "ms", "--eta", "1.5", "--batch-size", "16", "--seed", "1", "--no-progress"]
+CLI_ARGS = [
+    "--model",
+    "small-cnn",
+    "--loss",
+    "ms",
+    "--eta",
+    "1.5",
+    "--batch-size",
+    "16",
+    "--seed",
+    "1",
+    "--no-progress",
+]
 
 
 def train_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
@@ -184,11 +223,17 @@ def test_killed_run_resumes_without_losing_or_repeating_an_epoch(data_dir, tmp_p
     run_in_this_process(train_args(data_dir, reference, "--epochs", "3"))
     # A forked child process (no second torch import); 6 batches per epoch at 0.15 s each:
     # killed 0.3 s after epoch 1's metrics appear.
-    proc = multiprocessing.get_context("fork").Process(target=_run_slowly, args=(train_args(data_dir, killed, "--epochs", "3"),))
+    proc = multiprocessing.get_context("fork").Process(
+        target=_run_slowly, args=(train_args(data_dir, killed, "--epochs", "3"),)
+    )
     proc.start()
     try:
         deadline = time.monotonic() + 60
-        while not (killed / "metrics.jsonl").exists() and time.monotonic() < deadline and proc.is_alive():
+        while (
+            not (killed / "metrics.jsonl").exists()
+            and time.monotonic() < deadline
+            and proc.is_alive()
+        ):
             time.sleep(0.01)
         time.sleep(0.3)
         proc.kill()  # SIGKILL: no cleanup of any kind runs
@@ -206,8 +251,13 @@ def test_killed_run_resumes_without_losing_or_repeating_an_epoch(data_dir, tmp_p
 
 def _rank_main(rank: int, world_size: int, port: int, args: list[str]) -> None:
     """One process of a torchrun-like launch: the environment torchrun sets, then the CLI."""
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+    )
     torch.set_num_threads(1)
     sys.exit(cli.main(args))
 
@@ -223,9 +273,18 @@ def test_two_gloo_processes_match_one_process(data_dir, tmp_path):
     single, multi = tmp_path / "single", tmp_path / "multi"
     run_in_this_process(train_args(data_dir, single, "--epochs", "1"))
     # fork, as DataLoader workers do (each sets one thread): the children need not import torch again.
-    torch.multiprocessing.start_processes(_rank_main, args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")),
-                                          nprocs=2, start_method="fork")
-    assert_same_weights(weights(multi / "last.pt"), weights(single / "last.pt"), rtol=1e-4, atol=1e-6)
+    torch.multiprocessing.start_processes(
+        _rank_main,
+        args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")),
+        nprocs=2,
+        start_method="fork",
+    )
+    # DDP sums the ranks' gradients in another order (float32 rounding, ~1e-7 relative), and
+    # Adam's normalised step m/sqrt(v) magnifies that on weights whose gradient is near zero:
+    # seen up to 2.5e-6 on 1 of 401,408 weights with multi-threaded BLAS, far below lr = 1e-3.
+    assert_same_weights(
+        weights(multi / "last.pt"), weights(single / "last.pt"), rtol=1e-4, atol=1e-5
+    )
     (one,), (two,) = read_metrics(single), read_metrics(multi)
     assert two["test_acc"] == one["test_acc"]
     assert two["train_loss"] == pytest.approx(one["train_loss"], rel=1e-5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import lru_cache
+from functools import cache
 
 import mpmath
 import numpy as np
@@ -35,7 +35,7 @@ CASES = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _symbolic_numpy(name: str, params: tuple) -> tuple:
     """(loss(ξ), dℓ/do_true(ξ), dℓ/do_j(ξ, p_j)) lambdified from msanalysis.symbolic."""
     kw = dict(params)
@@ -77,23 +77,33 @@ def test_ce_equals_nn_cross_entropy_loss(reduction, weighted):
     logits = 4 * torch.randn(32, 7, generator=gen, dtype=torch.float64)
     target = torch.randint(0, 7, (32,), generator=gen)
     weight = torch.rand(7, generator=gen, dtype=torch.float64) + 0.1 if weighted else None
-    ours, our_grad = _loss_and_grad(FamilyLoss("ce", reduction=reduction, weight=weight), logits, target)
-    ref, ref_grad = _loss_and_grad(torch.nn.CrossEntropyLoss(weight=weight, reduction=reduction), logits, target)
+    ours, our_grad = _loss_and_grad(
+        FamilyLoss("ce", reduction=reduction, weight=weight), logits, target
+    )
+    ref, ref_grad = _loss_and_grad(
+        torch.nn.CrossEntropyLoss(weight=weight, reduction=reduction), logits, target
+    )
     torch.testing.assert_close(ours, ref, rtol=0, atol=1e-12)
     torch.testing.assert_close(our_grad, ref_grad, rtol=0, atol=1e-12)
 
 
 def _batch(seed=2, n=16, k=6):
     gen = torch.Generator().manual_seed(seed)
-    return 5 * torch.randn(n, k, generator=gen, dtype=torch.float64), torch.randint(0, k, (n,), generator=gen)
+    return 5 * torch.randn(n, k, generator=gen, dtype=torch.float64), torch.randint(
+        0, k, (n,), generator=gen
+    )
 
 
 def test_ms_focal_with_gamma_0_alpha_1_is_ms_and_focal_with_gamma_0_is_ce():
     logits, target = _batch()
     ms_focal = FamilyLoss("ms-focal", eta=1.5, alpha=1.0, gamma=0.0, reduction="none")
-    torch.testing.assert_close(ms_focal(logits, target), FamilyLoss("ms", eta=1.5, reduction="none")(logits, target))
+    torch.testing.assert_close(
+        ms_focal(logits, target), FamilyLoss("ms", eta=1.5, reduction="none")(logits, target)
+    )
     focal = FamilyLoss("focal", alpha=1.0, gamma=0.0, reduction="none")
-    torch.testing.assert_close(focal(logits, target), FamilyLoss("ce", reduction="none")(logits, target))
+    torch.testing.assert_close(
+        focal(logits, target), FamilyLoss("ce", reduction="none")(logits, target)
+    )
 
 
 def test_ms_approaches_ce_as_eta_goes_to_zero():
@@ -108,7 +118,9 @@ def test_ms_approaches_ce_as_eta_goes_to_zero():
         assert bool(((diff >= 0.5 * eta - rounding) & (diff <= eta + rounding)).all())
 
 
-@pytest.mark.parametrize("base, params, same_as", [("ce", {}, "ms"), ("focal", {"alpha": 0.5, "gamma": 2.0}, "ms-focal")])
+@pytest.mark.parametrize(
+    "base, params, same_as", [("ce", {}, "ms"), ("focal", {"alpha": 0.5, "gamma": 2.0}, "ms-focal")]
+)
 def test_stationary_transform_of_a_base_is_the_registered_loss(base, params, same_as):
     logits, target = _batch()
     transformed = StationaryTransform(base, eta=1.5, reduction="none", **params)(logits, target)
@@ -177,7 +189,9 @@ EDGE = st.floats(-1e4, 1e4, allow_nan=False, width=32)
     rival_logit=EDGE,
     seed=st.integers(0, 2**31 - 1),
 )
-def test_property_finite_and_equal_to_the_symbolic_value(loss, k, dtype, scale, true_logit, rival_logit, seed):
+def test_property_finite_and_equal_to_the_symbolic_value(
+    loss, k, dtype, scale, true_logit, rival_logit, seed
+):
     name, params = loss
     rng = np.random.default_rng(seed)
     n = 3
@@ -187,7 +201,9 @@ def test_property_finite_and_equal_to_the_symbolic_value(loss, k, dtype, scale, 
     logits[0, target[0]] = true_logit
     logits[0, (target[0] + 1) % k] = rival_logit
     x = torch.tensor(logits, dtype=dtype)
-    value, grad = _loss_and_grad(FamilyLoss(name, reduction="none", **params), x, torch.tensor(target))
+    value, grad = _loss_and_grad(
+        FamilyLoss(name, reduction="none", **params), x, torch.tensor(target)
+    )
     assert torch.isfinite(value).all() and torch.isfinite(grad).all()
 
     ref = _mp_reference(name, params, x.double().numpy(), target)
@@ -222,7 +238,13 @@ def test_bad_hyper_parameters_raise_naming_the_parameter(name, params, match):
 
 
 @pytest.mark.parametrize(
-    "name, params", [("ms", {}), ("centred-ce", {}), ("ms-focal", {"gamma": 0.0, "alpha": 0.5}), ("ms-focal", {"gamma": 2.0})]
+    "name, params",
+    [
+        ("ms", {}),
+        ("centred-ce", {}),
+        ("ms-focal", {"gamma": 0.0, "alpha": 0.5}),
+        ("ms-focal", {"gamma": 2.0}),
+    ],
 )
 def test_threshold_warning_exactly_at_and_below_the_derived_threshold(name, params):
     threshold = float(S.eta_threshold(name, **params))

@@ -49,7 +49,10 @@ def test_normalize_is_the_first_layer_and_has_no_parameters():
     assert list(first.parameters()) == []
     assert first.mean.tolist() == pytest.approx(DATASET_STATS["cifar10"].mean)
     x = torch.rand(2, 3, 4, 4)
-    mean, std = torch.tensor(DATASET_STATS["cifar10"].mean), torch.tensor(DATASET_STATS["cifar10"].std)
+    mean, std = (
+        torch.tensor(DATASET_STATS["cifar10"].mean),
+        torch.tensor(DATASET_STATS["cifar10"].std),
+    )
     assert torch.allclose(first(x), (x - mean[:, None, None]) / std[:, None, None])
 
 

@@ -77,7 +77,9 @@ def _cells(items: list, *, solutions: bool) -> list[NotebookNode]:
             cells.append(cell)
         else:
             ex = item
-            cells.append(nbformat.v4.new_markdown_cell(f"### Exercise {ex.number}\n\n{_clean(ex.prompt)}"))
+            cells.append(
+                nbformat.v4.new_markdown_cell(f"### Exercise {ex.number}\n\n{_clean(ex.prompt)}")
+            )
             answer = ex.solution if solutions else ex.stub
             cell = nbformat.v4.new_code_cell(_clean(answer))
             cell.metadata["tags"] = ["solution" if solutions else "exercise"]
@@ -910,14 +912,17 @@ LESSON_5 = [
         one epoch, where the numbers mean little). Checkpoints are kept in `RUN_DIR`, so
         re-running the notebook reuses them instead of training again.
         """),
-    Code("""
+    Code(
+        """
         N_TRAIN = 60000    # training images (Fashion-MNIST has 60000)
         EPOCHS = 3
         N_TEST = 500       # test images to evaluate and attack
         N_AUDIT = 200      # of those, how many the gradient-masking audit attacks (its cost)
         ATTACK_STEPS = 40  # PGD steps (Section 4.2 of the paper uses 40)
         RUN_DIR = "runs"   # checkpoints live here
-        """, tags=("parameters",)),
+        """,
+        tags=("parameters",),
+    ),
     Code("""
         %matplotlib inline
         from pathlib import Path
@@ -928,7 +933,7 @@ LESSON_5 = [
         from msanalysis import symbolic
         from msanalysis.attacks import FGSM, PGD, family_objective
         from msanalysis.attacks.evaluate import correct_under, paired_noise_margin
-        from msanalysis.audit import AuditSettings, gradient_statistics, run_audit, summarise
+        from msanalysis.evaluation.audit import AuditSettings, gradient_statistics, run_audit, summarise
         from msanalysis.training.data import load_dataset, to_float
         from msanalysis.training.train import TrainConfig, fit, load_checkpoint
 

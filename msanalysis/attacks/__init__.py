@@ -22,9 +22,19 @@ from .pgd import PGD
 from .upgd import UPGD
 
 __all__ = [
-    "Attack", "FGSM", "BIM", "PGD", "UPGD", "APGD", "project",
-    "Objective", "OBJECTIVES", "family_objective", "resolve_objective",
-    "PAPER_ATTACKS", "paper_attack",
+    "Attack",
+    "FGSM",
+    "BIM",
+    "PGD",
+    "UPGD",
+    "APGD",
+    "project",
+    "Objective",
+    "OBJECTIVES",
+    "family_objective",
+    "resolve_objective",
+    "PAPER_ATTACKS",
+    "paper_attack",
 ]
 
 #: The attacks of Table 1 with the settings Section 4.2 states (FGSM eps 0.007; BIM eps 8/255;
@@ -38,12 +48,16 @@ PAPER_ATTACKS: dict[str, tuple[type[Attack], dict[str, Any]]] = {
 }
 
 
-def paper_attack(name: str, model: nn.Module, *, objective: Union[str, Objective] = "ce", seed: int | None = 0) -> Attack:
+def paper_attack(
+    name: str, model: nn.Module, *, objective: str | Objective = "ce", seed: int | None = 0
+) -> Attack:
     """The attack ``name`` of :data:`PAPER_ATTACKS` on ``model``."""
     try:
         cls, settings = PAPER_ATTACKS[name]
     except KeyError:
-        raise ValueError(f"unknown attack {name!r}; choose from {', '.join(PAPER_ATTACKS)}") from None
+        raise ValueError(
+            f"unknown attack {name!r}; choose from {', '.join(PAPER_ATTACKS)}"
+        ) from None
     if cls in (PGD, UPGD):
         settings = {**settings, "seed": seed}
     return cls(model, objective=objective, **settings)

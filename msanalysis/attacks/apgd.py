@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Union
 
 import torch
 from torch import nn
@@ -59,7 +58,7 @@ class APGD(Attack):
         steps: int = 100,
         restarts: int = 1,
         rho: float = 0.75,
-        objective: Union[str, Objective] = "ce",
+        objective: str | Objective = "ce",
         seed: int | None = None,
     ) -> None:
         super().__init__(model, eps=eps, objective=objective, seed=seed)
@@ -72,7 +71,12 @@ class APGD(Attack):
         self.steps, self.restarts, self.rho = int(steps), int(restarts), float(rho)
 
     def settings(self) -> dict[str, object]:
-        return {**super().settings(), "steps": self.steps, "restarts": self.restarts, "rho": self.rho}
+        return {
+            **super().settings(),
+            "steps": self.steps,
+            "restarts": self.restarts,
+            "rho": self.rho,
+        }
 
     def perturb(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         adv = images.clone()
@@ -101,7 +105,10 @@ class APGD(Attack):
         for i in range(self.steps):
             z = project(x_adv + step.view(shape) * grad.sign(), x, self.eps)
             a = 0.75 if i > 0 else 1.0
-            x_prev, x_adv = x_adv, project(x_adv + a * (z - x_adv) + (1 - a) * (x_adv - x_prev), x, self.eps)
+            x_prev, x_adv = (
+                x_adv,
+                project(x_adv + a * (z - x_adv) + (1 - a) * (x_adv - x_prev), x, self.eps),
+            )
             grad, new_loss, logits = self.gradient(x_adv, y)
             now = logits.argmax(1) != y
             x_fool = torch.where((now & ~fooled).view(shape), x_adv, x_fool)

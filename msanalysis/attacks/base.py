@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Union
 
 import torch
 from torch import nn
@@ -47,7 +46,12 @@ class Attack:
     name = "attack"
 
     def __init__(
-        self, model: nn.Module, *, eps: float, objective: Union[str, Objective] = "ce", seed: int | None = None
+        self,
+        model: nn.Module,
+        *,
+        eps: float,
+        objective: str | Objective = "ce",
+        seed: int | None = None,
     ) -> None:
         self.model = model
         self.eps = _check_nonneg("eps", eps)
@@ -80,19 +84,27 @@ class Attack:
 
     # -- helpers for subclasses ------------------------------------------------------------
 
-    def gradient(self, x: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def gradient(
+        self, x: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(d objective / d x, per-sample objective, logits) at ``x``; no parameter ``.grad``."""
         x = x.detach().requires_grad_(True)
         logits = self.model(x)
         if logits.ndim != 2 or logits.shape[0] != x.shape[0]:
-            raise ValueError(f"the model must return logits of shape (N, K); got {tuple(logits.shape)}")
+            raise ValueError(
+                f"the model must return logits of shape (N, K); got {tuple(logits.shape)}"
+            )
         if labels is not self._checked_labels:  # once per batch: .max() synchronises a GPU
             if int(labels.max()) >= logits.shape[1]:
-                raise ValueError(f"labels must lie in [0, {logits.shape[1]}); got max {int(labels.max())}")
+                raise ValueError(
+                    f"labels must lie in [0, {logits.shape[1]}); got max {int(labels.max())}"
+                )
             self._checked_labels = labels
         loss = self.objective(logits, labels)
         if loss.shape != labels.shape:
-            raise ValueError(f"objective {self.objective_name} must return one loss per sample (reduction='none'); got shape {tuple(loss.shape)}")
+            raise ValueError(
+                f"objective {self.objective_name} must return one loss per sample (reduction='none'); got shape {tuple(loss.shape)}"
+            )
         (grad,) = torch.autograd.grad(loss.sum(), x)
         return grad, loss.detach(), logits.detach()
 
@@ -104,7 +116,9 @@ class Attack:
                 self._generator.seed()
             else:
                 self._generator.manual_seed(self.seed)
-        noise = torch.rand(like.shape, generator=self._generator, device=like.device, dtype=like.dtype)
+        noise = torch.rand(
+            like.shape, generator=self._generator, device=like.device, dtype=like.dtype
+        )
         return 2 * noise - 1
 
 
@@ -117,10 +131,16 @@ def _check_nonneg(name: str, value: float) -> float:
 def _check_batch(images: torch.Tensor, labels: torch.Tensor) -> None:
     if not torch.is_tensor(images) or not images.is_floating_point() or images.ndim < 2:
         raise ValueError("images must be a floating tensor of shape (N, ...)")
-    if not torch.is_tensor(labels) or labels.dtype != torch.long or labels.shape != images.shape[:1]:
+    if (
+        not torch.is_tensor(labels)
+        or labels.dtype != torch.long
+        or labels.shape != images.shape[:1]
+    ):
         raise ValueError(f"labels must be an int64 tensor of shape ({images.shape[0]},)")
     # One pass: NaN makes a comparison false and +-inf falls outside [0, 1], so this checks finiteness too.
     if images.numel() and not all(0 <= v <= 1 for v in map(float, torch.aminmax(images))):
-        raise ValueError("images must be finite and lie in [0, 1] (normalisation belongs inside the model)")
+        raise ValueError(
+            "images must be finite and lie in [0, 1] (normalisation belongs inside the model)"
+        )
     if labels.numel() and int(labels.min()) < 0:
         raise ValueError(f"labels must be >= 0; got min {int(labels.min())}")

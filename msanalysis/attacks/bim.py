@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 from torch import nn
 
 from .objectives import Objective
@@ -29,11 +27,13 @@ class BIM(PGD):
         eps: float = 8 / 255,
         alpha: float = 2 / 255,
         steps: int = 10,
-        objective: Union[str, Objective] = "ce",
+        objective: str | Objective = "ce",
     ) -> None:
         if steps == 0:
             steps = int(min(eps * 255 + 4, 1.25 * eps * 255))
-        super().__init__(model, eps=eps, alpha=alpha, steps=steps, random_start=False, objective=objective)
+        super().__init__(
+            model, eps=eps, alpha=alpha, steps=steps, random_start=False, objective=objective
+        )
 
     def settings(self) -> dict[str, object]:
         return {k: v for k, v in super().settings().items() if k != "random_start"}

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import torch
 from torch import nn
-
 
 __all__ = ["correct_under", "paired_noise_margin", "unpaired_noise_margin"]
 
@@ -16,11 +15,11 @@ def correct_under(
     model: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
-    attack: Optional[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = None,
+    attack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     *,
     batch_size: int = 256,
-    device: Optional[torch.device] = None,
-    progress: Optional[Callable[[int], object]] = None,
+    device: torch.device | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> torch.Tensor:
     """Which samples the model still classifies correctly (clean when ``attack`` is None).
 
@@ -82,7 +81,9 @@ def paired_noise_margin(a: torch.Tensor, b: torch.Tensor, *, z: float = 1.96) ->
       The margin, in accuracy units (fraction, not percent).
     """
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
-        raise ValueError(f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, {tuple(b.shape)}")
+        raise ValueError(
+            f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, {tuple(b.shape)}"
+        )
     d = a.double() - b.double()
     return max(z * float(d.std()) / math.sqrt(len(d)), 1 / len(d))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import torch
 from torch import nn
 
@@ -28,7 +26,9 @@ class FGSM(Attack):
 
     name = "fgsm"
 
-    def __init__(self, model: nn.Module, *, eps: float = 8 / 255, objective: Union[str, Objective] = "ce") -> None:
+    def __init__(
+        self, model: nn.Module, *, eps: float = 8 / 255, objective: str | Objective = "ce"
+    ) -> None:
         super().__init__(model, eps=eps, objective=objective)
 
     def perturb(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

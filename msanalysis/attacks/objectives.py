@@ -16,14 +16,24 @@ the robustness is not real. The tables therefore record which objective they use
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from ..training.losses import FamilyLoss
 
-__all__ = ["Objective", "OBJECTIVES", "cross_entropy", "margin", "dlr", "family_objective", "objective_name", "resolve_objective"]
+__all__ = [
+    "Objective",
+    "OBJECTIVES",
+    "cross_entropy",
+    "margin",
+    "dlr",
+    "family_objective",
+    "objective_name",
+    "resolve_objective",
+]
 
 #: (logits (N, K), labels (N,)) -> per-sample loss (N,), larger = closer to misclassified.
 Objective = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -34,7 +44,9 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, labels, reduction="none")
 
 
-def _true_and_best_other(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _true_and_best_other(
+    logits: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """z_y and max_{j≠y} z_j, each (N,)."""
     true = logits.gather(1, labels[:, None]).squeeze(1)
     is_true = F.one_hot(labels, logits.shape[1]).bool()
@@ -90,7 +102,7 @@ def objective_name(objective: Objective) -> str:
     return getattr(objective, "__name__", type(objective).__name__)
 
 
-def resolve_objective(objective: Union[str, Objective]) -> tuple[str, Objective]:
+def resolve_objective(objective: str | Objective) -> tuple[str, Objective]:
     """(name, function) of an objective given by name or as a callable."""
     if callable(objective):
         return objective_name(objective), objective

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import torch
 from torch import nn
 
@@ -41,7 +39,7 @@ class PGD(Attack):
         steps: int = 10,
         random_start: bool = True,
         restarts: int = 1,
-        objective: Union[str, Objective] = "ce",
+        objective: str | Objective = "ce",
         seed: int | None = None,
     ) -> None:
         super().__init__(model, eps=eps, objective=objective, seed=seed)
@@ -80,6 +78,8 @@ class PGD(Attack):
             adv = project(adv + self.alpha * direction, images, self.eps)
         return adv
 
-    def direction(self, grad: torch.Tensor, memory: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def direction(
+        self, grad: torch.Tensor, memory: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The step direction from this step's gradient (and state carried between steps)."""
         return grad.sign(), memory

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import torch
 from torch import nn
 
@@ -42,11 +40,17 @@ class UPGD(PGD):
         steps: int = 10,
         random_start: bool = False,
         decay: float = 1.0,
-        objective: Union[str, Objective] = "ce",
+        objective: str | Objective = "ce",
         seed: int | None = None,
     ) -> None:
         super().__init__(
-            model, eps=eps, alpha=alpha, steps=steps, random_start=random_start, objective=objective, seed=seed
+            model,
+            eps=eps,
+            alpha=alpha,
+            steps=steps,
+            random_start=random_start,
+            objective=objective,
+            seed=seed,
         )
         if decay < 0:
             raise ValueError(f"decay must be >= 0; got {decay!r}")
@@ -55,7 +59,9 @@ class UPGD(PGD):
     def settings(self) -> dict[str, object]:
         return {**super().settings(), "decay": self.decay}
 
-    def direction(self, grad: torch.Tensor, memory: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def direction(
+        self, grad: torch.Tensor, memory: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         scale = grad.abs().mean(dim=tuple(range(1, grad.ndim)), keepdim=True)
         grad = grad / torch.where(scale > 0, scale, torch.ones_like(scale))
         if memory is not None:

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import UsageError
+from ..errors import UsageError
 
 HELP = "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) of a checkpoint"
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by attack, table1, table2 and audit."""
-    parser.add_argument("--objective", default="ce", choices=["ce", "margin", "dlr", "train-loss"],
-                        help="loss the attacks ascend; train-loss: the checkpoint's own training loss (default: %(default)s)")
+    parser.add_argument(
+        "--objective",
+        default="ce",
+        choices=["ce", "margin", "dlr", "train-loss"],
+        help="loss the attacks ascend; train-loss: the checkpoint's own training loss (default: %(default)s)",
+    )
     parser.add_argument("--limit", type=int, help="attack only the first N test images")
     parser.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
-    parser.add_argument("--seed", type=int, default=0, help="seed of random starts (default: %(default)s)")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
-    parser.add_argument("--data-dir", help="data root (default: $MSANALYSIS_DATA_DIR, then /usr/share/datasets)")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of random starts (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="default: cuda if available",
+    )
+    parser.add_argument(
+        "--data-dir", help="data root (default: $MSANALYSIS_DATA_DIR, then /usr/share/datasets)"
+    )
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+    )
 
 
 def check_common_arguments(args: argparse.Namespace) -> None:
@@ -29,8 +44,14 @@ def check_common_arguments(args: argparse.Namespace) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="a best.pt or last.pt of msanalysis train")
-    parser.add_argument("--attacks", default="fgsm,bim,pgd,upgd", help="comma-separated subset of fgsm,bim,pgd,upgd (default: all)")
+    parser.add_argument(
+        "--checkpoint", required=True, help="a best.pt or last.pt of msanalysis train"
+    )
+    parser.add_argument(
+        "--attacks",
+        default="fgsm,bim,pgd,upgd",
+        help="comma-separated subset of fgsm,bim,pgd,upgd (default: all)",
+    )
     parser.add_argument("--json", help="write the results to this JSON file")
     add_common_arguments(parser)
 
@@ -41,7 +62,9 @@ def parse_attack_names(text: str) -> list[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in PAPER_ATTACKS]
     if unknown or not names:
-        raise UsageError(f"--attacks: unknown or empty {unknown or text!r}; choose from {', '.join(PAPER_ATTACKS)}")
+        raise UsageError(
+            f"--attacks: unknown or empty {unknown or text!r}; choose from {', '.join(PAPER_ATTACKS)}"
+        )
     return names
 
 
@@ -49,9 +72,11 @@ def run(args: argparse.Namespace) -> int:
     check_common_arguments(args)
     names = parse_attack_names(args.attacks)
     from ..attacks import paper_attack
-    from ..robustness import accuracies, load_target, objective_for, write_json_atomic
+    from ..evaluation.robustness import accuracies, load_target, objective_for, write_json_atomic
 
-    target = load_target(args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device)
+    target = load_target(
+        args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device
+    )
     objective = objective_for(target, args.objective)
     attacks = {n: paper_attack(n, target.model, objective=objective, seed=args.seed) for n in names}
     correct = accuracies(target, attacks, batch_size=args.batch_size, progress=args.progress)
@@ -59,15 +84,22 @@ def run(args: argparse.Namespace) -> int:
         **target.describe(),
         "objective": args.objective,
         "clean_accuracy": float(correct["clean"].float().mean()),
-        "attacks": {n: {"settings": a.settings(), "accuracy": float(correct[n].float().mean())} for n, a in attacks.items()},
+        "attacks": {
+            n: {"settings": a.settings(), "accuracy": float(correct[n].float().mean())}
+            for n, a in attacks.items()
+        },
         "convention": "a sample counts as robust only if classified correctly both clean and attacked",
     }
-    print(f"{target.dataset} {target.model_name} trained with {target.loss} {target.loss_params or ''}; "
-          f"n={len(target.labels)}, objective={args.objective}")
+    print(
+        f"{target.dataset} {target.model_name} trained with {target.loss} {target.loss_params or ''}; "
+        f"n={len(target.labels)}, objective={args.objective}"
+    )
     print(f"{'attack':8} {'accuracy %':>10}  settings")
     print(f"{'clean':8} {100 * result['clean_accuracy']:10.2f}")
     for n, r in result["attacks"].items():
-        settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["settings"].items())
+        settings = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["settings"].items()
+        )
         print(f"{n:8} {100 * r['accuracy']:10.2f}  {settings}")
     if args.json:
         write_json_atomic(args.json, result)

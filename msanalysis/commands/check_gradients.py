@@ -11,12 +11,14 @@ HELP = "cross-check each loss's symbolic gradients and values against torch auto
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--n-random", type=int, default=32, help="random logit rows per set and K (default 32)")
+    parser.add_argument(
+        "--n-random", type=int, default=32, help="random logit rows per set and K (default 32)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random logits (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
+    from ..errors import UsageError
     from ..gradient_check import REL_FLOOR, check_gradients
 
     if args.n_random < 1:
@@ -26,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
         rows = [{**asdict(c), "max_rel_error": c.max_rel_error} for c in checks]
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"error = |a - b| / max(|b|, {REL_FLOOR:g}); reference: sympy at 100 digits; K = 2, 3, 10")
+    print(
+        f"error = |a - b| / max(|b|, {REL_FLOOR:g}); reference: sympy at 100 digits; K = 2, 3, 10"
+    )
     heads = ("dl/dxi", "dl/do_t", "dl/do_j", "L torch", "L numpy", "max")
     print(f"{'loss':22} {'points':>6} " + " ".join(f"{h:>9}" for h in heads) + "  non-finite")
     for c in checks:

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
+    from ..errors import UsageError
     from ..training.models import model_info
 
     if args.num_classes < 2:
@@ -26,5 +26,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'name':<12} {'input':<10} {'parameters':>12}  {'normalize':<14} description")
     for r in rows:
         shape = "x".join(map(str, r["input_shape"]))
-        print(f"{r['name']:<12} {shape:<10} {r['parameters']:>12,}  {r['normalize'] or '-':<14} {r['description']}")
+        print(
+            f"{r['name']:<12} {shape:<10} {r['parameters']:>12,}  {r['normalize'] or '-':<14} {r['description']}"
+        )
     return 0

@@ -12,9 +12,13 @@ HELP = "derive and judge every claim of the paper (the claims ledger)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print the ledger as a JSON list")
-    form.add_argument("--markdown", action="store_true", help="print the ledger as a Markdown table")
     form.add_argument(
-        "--summary", action="store_true", help="print the README's summary: counts per verdict, failing rows"
+        "--markdown", action="store_true", help="print the ledger as a Markdown table"
+    )
+    form.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the README's summary: counts per verdict, failing rows",
     )
 
 
@@ -23,7 +27,11 @@ def _text(rows) -> str:
     for r in rows:
         out.append(f"{r.verdict.value:<22} {r.id:<26} {r.source}")
         for label, body in (("paper", r.paper), ("derived", r.derived), ("evidence", r.evidence)):
-            out.append(textwrap.fill(body, 100, initial_indent=f"    {label:<9}", subsequent_indent=" " * 13))
+            out.append(
+                textwrap.fill(
+                    body, 100, initial_indent=f"    {label:<9}", subsequent_indent=" " * 13
+                )
+            )
     return "\n".join(out)
 
 

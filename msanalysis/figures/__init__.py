@@ -14,4 +14,12 @@ from .build import FIGURE_NAMES, build_figures
 from .loss_curves import fig2_columns, figure2, figure_eta_phase
 from .toy import ToyExperiment, figure_toy
 
-__all__ = ["FIGURE_NAMES", "build_figures", "fig2_columns", "figure2", "figure_eta_phase", "ToyExperiment", "figure_toy"]
+__all__ = [
+    "FIGURE_NAMES",
+    "build_figures",
+    "fig2_columns",
+    "figure2",
+    "figure_eta_phase",
+    "ToyExperiment",
+    "figure_toy",
+]

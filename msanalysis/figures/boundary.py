@@ -20,15 +20,23 @@ Two numbers per model:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from .toy_data import X_RANGE, ToyData
 
-__all__ = ["Window", "WINDOW", "Grid", "evaluate_grid", "edge_crossings", "BoundaryStats", "boundary_stats"]
+__all__ = [
+    "Window",
+    "WINDOW",
+    "Grid",
+    "evaluate_grid",
+    "edge_crossings",
+    "BoundaryStats",
+    "boundary_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,9 @@ class BoundaryStats:
     misclassified: int
 
 
-def boundary_stats(f: Callable[[np.ndarray], np.ndarray], data: ToyData, window: Window = WINDOW) -> BoundaryStats:
+def boundary_stats(
+    f: Callable[[np.ndarray], np.ndarray], data: ToyData, window: Window = WINDOW
+) -> BoundaryStats:
     """The :class:`BoundaryStats` of the classifier with logit difference ``f`` on ``data``.
 
     Raises:
@@ -123,4 +133,6 @@ def boundary_stats(f: Callable[[np.ndarray], np.ndarray], data: ToyData, window:
     offset = float(gaps[covered].mean()) if covered.any() else float("inf")
     signs = np.where(data.labels == 1, 1.0, -1.0) * np.asarray(f(data.points), dtype=float)
     coverage = float(covered.sum() / in_range.sum())
-    return BoundaryStats(float(distances.min()), per_class, offset, coverage, int((signs <= 0).sum()))
+    return BoundaryStats(
+        float(distances.min()), per_class, offset, coverage, int((signs <= 0).sum())
+    )

@@ -9,9 +9,9 @@ Files carry no dates, so a rerun with the same arguments rewrites the same bytes
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -22,7 +22,14 @@ from .toy import ToyExperiment, ToyLoss, figure_toy, panel_losses
 from .toy_data import TOY_DATA, ToyData
 from .trajectories import figure_trajectories, trajectory_columns, trajectory_runs
 
-__all__ = ["TOY_FIGURES", "FIGURE_NAMES", "ToyFigure", "toy_figures", "boundary_table", "build_figures"]
+__all__ = [
+    "TOY_FIGURES",
+    "FIGURE_NAMES",
+    "ToyFigure",
+    "toy_figures",
+    "boundary_table",
+    "build_figures",
+]
 
 # The paper's toy figures: name -> (data set, caption prefix).
 TOY_FIGURES: dict[str, tuple[str, str]] = {
@@ -65,7 +72,9 @@ def toy_figures(names: Iterable[str], *, eta: float) -> list[ToyFigure]:
     return figures
 
 
-def boundary_table(experiment: ToyExperiment, figures: Sequence[ToyFigure], seeds: int) -> list[dict[str, object]]:
+def boundary_table(
+    experiment: ToyExperiment, figures: Sequence[ToyFigure], seeds: int
+) -> list[dict[str, object]]:
     """One row per (figure, loss): boundary statistics over seeds 0 .. seeds-1 (std: ddof = 0)."""
     rows = []
     for fig in figures:
@@ -73,15 +82,22 @@ def boundary_table(experiment: ToyExperiment, figures: Sequence[ToyFigure], seed
             stats = [experiment.stats(fig.data, loss, seed) for seed in range(seeds)]
             dmin = np.array([s.min_distance for s in stats])
             offset = np.array([s.offset for s in stats])
-            rows.append({
-                "figure": fig.name, "data": fig.data.name, "loss": loss.label(), "seeds": seeds,
-                "min_distance_mean": dmin.mean(), "min_distance_std": dmin.std(),
-                "min_distance_class0_mean": np.mean([s.min_distance_class[0] for s in stats]),
-                "min_distance_class1_mean": np.mean([s.min_distance_class[1] for s in stats]),
-                "offset_mean": offset.mean(), "offset_std": offset.std(),
-                "coverage_min": min(s.coverage for s in stats),
-                "misclassified_max": max(s.misclassified for s in stats),
-            })
+            rows.append(
+                {
+                    "figure": fig.name,
+                    "data": fig.data.name,
+                    "loss": loss.label(),
+                    "seeds": seeds,
+                    "min_distance_mean": dmin.mean(),
+                    "min_distance_std": dmin.std(),
+                    "min_distance_class0_mean": np.mean([s.min_distance_class[0] for s in stats]),
+                    "min_distance_class1_mean": np.mean([s.min_distance_class[1] for s in stats]),
+                    "offset_mean": offset.mean(),
+                    "offset_std": offset.std(),
+                    "coverage_min": min(s.coverage for s in stats),
+                    "misclassified_max": max(s.misclassified for s in stats),
+                }
+            )
     return rows
 
 
@@ -91,7 +107,11 @@ def _cell(value: object) -> str:
 
 
 def _write_csv(path: Path, columns: dict[str, np.ndarray] | list[dict[str, object]]) -> None:
-    rows = columns if isinstance(columns, list) else [dict(zip(columns, r)) for r in zip(*columns.values())]
+    rows = (
+        columns
+        if isinstance(columns, list)
+        else [dict(zip(columns, r)) for r in zip(*columns.values())]
+    )
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -99,8 +119,10 @@ def _write_csv(path: Path, columns: dict[str, np.ndarray] | list[dict[str, objec
 
 
 def _write_markdown(path: Path, rows: list[dict[str, object]], experiment: ToyExperiment) -> None:
-    header = ("| figure | data | loss | min distance | class 0 | class 1 | offset from reference | "
-              "coverage | misclassified |")
+    header = (
+        "| figure | data | loss | min distance | class 0 | class 1 | offset from reference | "
+        "coverage | misclassified |"
+    )
     lines = [
         f"Boundary numbers, mean ± std over {rows[0]['seeds']} seeds ({experiment.steps} Adam steps, "
         f"hidden {experiment.hidden}, grid step {experiment.window.step}). The best possible min distance on "
@@ -149,7 +171,9 @@ def build_figures(
     if experiment.seeds != seeds:
         raise ValueError(f"seeds={seeds} but the experiment trains {experiment.seeds} seeds")
     out.mkdir(parents=True, exist_ok=True)
-    return _curve_figures(out, only, eta) + _toy_figures(out, toy_figures(only, eta=eta), experiment, progress)
+    return _curve_figures(out, only, eta) + _toy_figures(
+        out, toy_figures(only, eta=eta), experiment, progress
+    )
 
 
 def _curve_figures(out: Path, only: Sequence[str], eta: float) -> list[Path]:
@@ -173,7 +197,9 @@ def _trajectories(eta: float) -> tuple[Figure, dict[str, np.ndarray]]:
     return figure_trajectories(simulations), trajectory_columns(simulations)
 
 
-def _toy_figures(out: Path, figures: list[ToyFigure], experiment: ToyExperiment, progress: bool) -> list[Path]:
+def _toy_figures(
+    out: Path, figures: list[ToyFigure], experiment: ToyExperiment, progress: bool
+) -> list[Path]:
     """Train every toy network (progress bar), draw the figures, write the boundary table."""
     if not figures:
         return []
@@ -183,7 +209,9 @@ def _toy_figures(out: Path, figures: list[ToyFigure], experiment: ToyExperiment,
         experiment.models(data, loss)
     written: list[Path] = []
     for fig in figures:
-        written += _save(figure_toy(experiment, fig.data, fig.losses, title=f"{fig.caption}: "), out, fig.name)
+        written += _save(
+            figure_toy(experiment, fig.data, fig.losses, title=f"{fig.caption}: "), out, fig.name
+        )
     rows = boundary_table(experiment, figures, experiment.seeds)
     _write_csv(out / "toy_boundaries.csv", rows)
     _write_markdown(out / "toy_boundaries.md", rows, experiment)

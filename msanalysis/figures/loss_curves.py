@@ -36,7 +36,13 @@ __all__ = [
 # Figure 2's losses (registry names), the colours they keep in every panel.
 FIG2_LOSSES: tuple[str, ...] = ("ce", "focal", "ms-focal", "ms")
 PHASE_LOSSES: tuple[str, ...] = ("ms", "centred-ce", "ms-focal")
-COLOURS: dict[str, str] = {"ce": "C0", "focal": "C1", "ms-focal": "C2", "ms": "C3", "centred-ce": "C4"}
+COLOURS: dict[str, str] = {
+    "ce": "C0",
+    "focal": "C1",
+    "ms-focal": "C2",
+    "ms": "C3",
+    "centred-ce": "C4",
+}
 # ξ grid of Figure 2 and its CSV: k/400 for k = 1..399, the open interval (0, 1).
 XI_GRID = np.arange(1, 400) / 400
 
@@ -125,7 +131,9 @@ def fig2_columns(
     return columns
 
 
-def printed_zeros(loss: str, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> list[float]:
+def printed_zeros(
+    loss: str, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0
+) -> list[float]:
     """Zeros in (0, 1) of the gradient printed for ``loss``: sign changes on :data:`XI_GRID`, refined
     by Brent's method to float precision (a printed expression is no loss of the family, so
     :func:`msanalysis.symbolic.stationary_points` does not apply)."""
@@ -160,36 +168,67 @@ def figure2(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> Figu
     for curve in fig2_curves(eta=eta, gamma=gamma, alpha=alpha):
         colour = COLOURS[curve.name]
         ax_loss.plot(xi, columns[f"loss_{curve.name}"], color=colour, label=curve.label())
-        ax_grad.plot(xi, columns[f"grad_{curve.name}"], color=colour, label=f"{curve.name}: derived")
+        ax_grad.plot(
+            xi, columns[f"grad_{curve.name}"], color=colour, label=f"{curve.name}: derived"
+        )
         for point in curve.stationary:
             x = float(point.xi)
             y = float(curve.loss.subs(symbolic.XI, point.xi).evalf(20))
             ax_loss.plot([x], [y], "o", color=colour, markersize=7, zorder=5)
             ax_grad.plot([x], [0.0], "o", color=colour, markersize=7, zorder=5)
-            ax_loss.annotate(f"{curve.name}: {_point_label(point)}, {point.kind}", (x, y),
-                             xytext=(0.08, 3.0 - 0.4 * len(notes)), fontsize=8, color=colour,
-                             bbox={"fc": "white", "ec": colour, "alpha": 0.9},
-                             arrowprops={"arrowstyle": "->", "color": colour})
+            ax_loss.annotate(
+                f"{curve.name}: {_point_label(point)}, {point.kind}",
+                (x, y),
+                xytext=(0.08, 3.0 - 0.4 * len(notes)),
+                fontsize=8,
+                color=colour,
+                bbox={"fc": "white", "ec": colour, "alpha": 0.9},
+                arrowprops={"arrowstyle": "->", "color": colour},
+            )
             notes.append((colour, f"● {curve.name}: stationary point ξ* ≈ {x:.4f} ({point.kind})"))
     for loss, (equation, _) in PRINTED_GRADIENTS.items():
         colour = COLOURS[loss]
-        ax_grad.plot(xi, columns[printed_column(loss)], "--", color=colour, label=f"{loss}: as printed, {equation}")
+        ax_grad.plot(
+            xi,
+            columns[printed_column(loss)],
+            "--",
+            color=colour,
+            label=f"{loss}: as printed, {equation}",
+        )
         for x in printed_zeros(loss, eta=eta, gamma=gamma, alpha=alpha):
             ax_grad.plot([x], [0.0], "o", mfc="white", color=colour, markersize=7, zorder=5)
             notes.append((colour, f"○ zero of printed {equation}: ξ ≈ {x:.4f}"))
     for i, (colour, text) in enumerate(notes):
-        ax_grad.text(0.14, 0.05 + 0.055 * (len(notes) - 1 - i), text, transform=ax_grad.transAxes,
-                     fontsize=8, color=colour)
-    ax_loss.set(xlabel="ξ (softmax probability of the true class)", ylabel="loss ℓ(ξ)", ylim=(0, 5),
-                xlim=(0, 1), title="Loss")
+        ax_grad.text(
+            0.14,
+            0.05 + 0.055 * (len(notes) - 1 - i),
+            text,
+            transform=ax_grad.transAxes,
+            fontsize=8,
+            color=colour,
+        )
+    ax_loss.set(
+        xlabel="ξ (softmax probability of the true class)",
+        ylabel="loss ℓ(ξ)",
+        ylim=(0, 5),
+        xlim=(0, 1),
+        title="Loss",
+    )
     ax_grad.axhline(0.0, color="0.6", linewidth=0.8)
-    ax_grad.set(xlabel="ξ (softmax probability of the true class)", ylabel="dℓ/do (true-class logit o)",
-                xlim=(0, 1), title="Gradient with respect to the true-class logit")
+    ax_grad.set(
+        xlabel="ξ (softmax probability of the true class)",
+        ylabel="dℓ/do (true-class logit o)",
+        xlim=(0, 1),
+        title="Gradient with respect to the true-class logit",
+    )
     ax_loss.legend(fontsize=8, loc="upper right")
     ax_grad.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Figure 2 recomputed from the loss definitions (η = {eta:g}, γ = {gamma:g}, α = {alpha:g})\n"
-                 "filled dots: stationary points (msanalysis.symbolic); hollow dots: zeros of the gradients "
-                 "as printed (dashed)", fontsize=10)
+    fig.suptitle(
+        f"Figure 2 recomputed from the loss definitions (η = {eta:g}, γ = {gamma:g}, α = {alpha:g})\n"
+        "filled dots: stationary points (msanalysis.symbolic); hollow dots: zeros of the gradients "
+        "as printed (dashed)",
+        fontsize=10,
+    )
     return fig
 
 
@@ -212,12 +251,17 @@ def eta_phase_columns(*, gamma: float = 2.0, alpha: float = 1.0) -> dict[str, np
     stationary point of each loss of :data:`PHASE_LOSSES` (negative: no η > 0 gives one)."""
     columns: dict[str, np.ndarray] = {"xi": XI_GRID}
     for name in PHASE_LOSSES:
-        columns[f"eta_{name}"] = _evaluate(eta_of_stationary_xi(name, **_phase_params(name, gamma, alpha)), XI_GRID)
+        columns[f"eta_{name}"] = _evaluate(
+            eta_of_stationary_xi(name, **_phase_params(name, gamma, alpha)), XI_GRID
+        )
     return columns
 
 
 def figure_eta_phase(
-    *, gamma: float = 2.0, alpha: float = 1.0, check_etas: tuple[float, ...] = (0.25, 0.75, 1.5, 5.0)
+    *,
+    gamma: float = 2.0,
+    alpha: float = 1.0,
+    check_etas: tuple[float, ...] = (0.25, 0.75, 1.5, 5.0),
 ) -> Figure:
     """Stationary ξ* against η for MS (eq. 7), centred CE (eq. 31) and MS-focal (eq. 4).
 
@@ -235,20 +279,49 @@ def figure_eta_phase(
         keep = np.isfinite(etas) & (etas > 0)
         colour = COLOURS[name]
         shown = "".join(f", {symbolic.SYMBOLS[k]}={v:g}" for k, v in params.items())
-        ax.plot(etas[keep], columns["xi"][keep], color=colour, label=f"{name} ({get_loss(name).source}{shown})")
+        ax.plot(
+            etas[keep],
+            columns["xi"][keep],
+            color=colour,
+            label=f"{name} ({get_loss(name).source}{shown})",
+        )
         threshold = symbolic.eta_threshold(name, **params)
         if threshold > 0:
             ax.axvline(float(threshold), color=colour, linestyle=":")
-            ax.annotate(f"η_c = {threshold}", (float(threshold), 0.98), xytext=(-4, 0), ha="right",
-                        textcoords="offset points", color=colour, fontsize=9)
+            ax.annotate(
+                f"η_c = {threshold}",
+                (float(threshold), 0.98),
+                xytext=(-4, 0),
+                ha="right",
+                textcoords="offset points",
+                color=colour,
+                fontsize=9,
+            )
         else:
-            ax.plot([], [], " ", label=f"{name}: η_c = {threshold} (a stationary point for every η > 0)")
+            ax.plot(
+                [], [], " ", label=f"{name}: η_c = {threshold} (a stationary point for every η > 0)"
+            )
         for eta in check_etas:
             for point in symbolic.stationary_points(name, eta=eta, **params):
-                ax.plot([eta], [float(point.xi)], markers[point.kind], color=colour, mfc="white", zorder=5)
-    ax.plot([], [], "ko", mfc="white", label="symbolic.stationary_points (minimum), independent check")
-    ax.set(xscale="log", xlim=(0.05, 50), ylim=(0.45, 1.0), xlabel="stationary-point coefficient η",
-           ylabel="finite stationary point ξ*", title="Where the finite stationary point sits, for each η")
+                ax.plot(
+                    [eta],
+                    [float(point.xi)],
+                    markers[point.kind],
+                    color=colour,
+                    mfc="white",
+                    zorder=5,
+                )
+    ax.plot(
+        [], [], "ko", mfc="white", label="symbolic.stationary_points (minimum), independent check"
+    )
+    ax.set(
+        xscale="log",
+        xlim=(0.05, 50),
+        ylim=(0.45, 1.0),
+        xlabel="stationary-point coefficient η",
+        ylabel="finite stationary point ξ*",
+        title="Where the finite stationary point sits, for each η",
+    )
     ax.axhline(0.5, color="0.6", linewidth=0.8)
     ax.legend(fontsize=8, loc="lower left")
     return fig

@@ -9,8 +9,9 @@ figure) is reproducible bit for bit on one machine.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,7 +71,9 @@ class ToyNetworks:
     def parameters(self) -> list[torch.Tensor]:
         return list(self.params.values())
 
-    def _one(self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    def _one(
+        self, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: torch.Tensor
+    ) -> torch.Tensor:
         return functional_call(self.base, (params, buffers), (x,))
 
     def __call__(self, x: torch.Tensor, index: int | None = None) -> torch.Tensor:
@@ -121,10 +124,14 @@ class ToyExperiment:
             per_seed.sum().backward()
             optimiser.step()
         if not torch.all(torch.isfinite(per_seed)):
-            raise FloatingPointError(f"training {loss.label()} on {data.name} diverged: losses {per_seed.tolist()}")
+            raise FloatingPointError(
+                f"training {loss.label()} on {data.name} diverged: losses {per_seed.tolist()}"
+            )
         return model
 
-    def logit_difference(self, data: ToyData, loss: ToyLoss, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    def logit_difference(
+        self, data: ToyData, loss: ToyLoss, seed: int
+    ) -> Callable[[np.ndarray], np.ndarray]:
         """f(points) = o_1 - o_0 of network ``seed``, numpy (M, 2) -> (M,) in float64."""
         if not 0 <= seed < self.seeds:
             raise ValueError(f"seed={seed}: this experiment trains seeds 0 .. {self.seeds - 1}")
@@ -141,7 +148,9 @@ class ToyExperiment:
         """:func:`~msanalysis.figures.boundary.boundary_stats` of one trained network."""
         key = (data.name, loss, seed)
         if key not in self._stats:
-            self._stats[key] = boundary_stats(self.logit_difference(data, loss, seed), data, self.window)
+            self._stats[key] = boundary_stats(
+                self.logit_difference(data, loss, seed), data, self.window
+            )
         return self._stats[key]
 
 
@@ -149,7 +158,15 @@ def _panel(ax: Any, experiment: ToyExperiment, data: ToyData, loss: ToyLoss, see
     grid = evaluate_grid(experiment.logit_difference(data, loss, seed), experiment.window)
     # Confidence = max softmax probability = σ(|o_1 - o_0|) for two logits.
     confidence = 1.0 / (1.0 + np.exp(-np.abs(grid.values)))
-    filled = ax.contourf(grid.xs, grid.ys, confidence, levels=np.linspace(0.5, 1.0, 11), cmap="Greys", vmin=0.5, vmax=1.25)
+    filled = ax.contourf(
+        grid.xs,
+        grid.ys,
+        confidence,
+        levels=np.linspace(0.5, 1.0, 11),
+        cmap="Greys",
+        vmin=0.5,
+        vmax=1.25,
+    )
     filled.set_rasterized(True)  # keeps the PDF small; lines and points stay vector
     ax.contour(grid.xs, grid.ys, grid.values, levels=[0.0], colors="tab:orange", linewidths=2.0)
     ax.plot(grid.xs, data.reference(grid.xs), "--", color="tab:green", linewidth=1.2)
@@ -157,13 +174,21 @@ def _panel(ax: Any, experiment: ToyExperiment, data: ToyData, loss: ToyLoss, see
         pts = data.points[data.labels == label]
         ax.plot(pts[:, 0], pts[:, 1], "o", color=colour, markersize=2.5 if len(pts) > 20 else 6)
     stats = experiment.stats(data, loss, seed)
-    ax.set_title(f"{loss.label()}\nmin distance {stats.min_distance:.3f}, offset {stats.offset:.3f}", fontsize=9)
+    ax.set_title(
+        f"{loss.label()}\nmin distance {stats.min_distance:.3f}, offset {stats.offset:.3f}",
+        fontsize=9,
+    )
     ax.set(xlim=experiment.window.x, ylim=experiment.window.y, aspect="equal")
     return filled
 
 
 def figure_toy(
-    experiment: ToyExperiment, data: ToyData, losses: tuple[ToyLoss, ...], *, seed: int = 0, title: str = ""
+    experiment: ToyExperiment,
+    data: ToyData,
+    losses: tuple[ToyLoss, ...],
+    *,
+    seed: int = 0,
+    title: str = "",
 ) -> Figure:
     """One panel per loss: confidence (max softmax probability, light = low), the learned
     boundary (orange, p = 1/2), the reference boundary (green dashes) and the training points."""

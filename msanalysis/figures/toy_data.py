@@ -8,8 +8,8 @@ curved set, which no line separates, it is the vertical mid-curve between the tw
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy.optimize import linprog
@@ -30,7 +30,10 @@ __all__ = [
 
 HALF_GAP = 0.9  # the classes lie 2 * 0.9 = 1.8 apart vertically (Section 3.1)
 X_RANGE = (-3.0, 3.0)
-WAVE_AMPLITUDE, WAVE_FREQUENCY = 1.2, 1.5  # curved set: the best line misses the mid-curve by ~1.19 > 0.9
+WAVE_AMPLITUDE, WAVE_FREQUENCY = (
+    1.2,
+    1.5,
+)  # curved set: the best line misses the mid-curve by ~1.19 > 0.9
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,17 @@ class ToyData:
     reference_name: str
 
 
-def _two_curves(centre: Callable[[np.ndarray], np.ndarray], n: int, keep_upper: int) -> tuple[np.ndarray, np.ndarray]:
+def _two_curves(
+    centre: Callable[[np.ndarray], np.ndarray], n: int, keep_upper: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Class 0 on y = centre(x) - 0.9, class 1 on y = centre(x) + 0.9, x evenly spaced on
     :data:`X_RANGE`; class 1 keeps ``keep_upper`` of its ``n`` points, evenly spaced, ends included."""
     x = np.linspace(*X_RANGE, n)
-    upper = x[np.round(np.linspace(0, n - 1, keep_upper)).astype(int)] if keep_upper > 1 else x[[n // 2]]
+    upper = (
+        x[np.round(np.linspace(0, n - 1, keep_upper)).astype(int)]
+        if keep_upper > 1
+        else x[[n // 2]]
+    )
     lower_pts = np.column_stack([x, centre(x) - HALF_GAP])
     upper_pts = np.column_stack([upper, centre(upper) + HALF_GAP])
     points = np.vstack([lower_pts, upper_pts])
@@ -77,14 +86,22 @@ def _wave(x: np.ndarray) -> np.ndarray:
 def separable(n: int = 100) -> ToyData:
     """Figure 1's set: two horizontal segments y = ±0.9, x in [-3, 3], ``n`` points each."""
     points, labels = _two_curves(_midline, n, n)
-    return ToyData("separable", "line segments, margin 1.8", points, labels, _midline, "max-margin line y = 0")
+    return ToyData(
+        "separable", "line segments, margin 1.8", points, labels, _midline, "max-margin line y = 0"
+    )
 
 
 def curved(n: int = 100) -> ToyData:
     """Figure 3's set: y = 1.2 sin(1.5 x) ± 0.9; no line separates it (:func:`linearly_separable`)."""
     points, labels = _two_curves(_wave, n, n)
-    return ToyData("curved", "waves 1.2 sin(1.5x) ± 0.9 (not linearly separable)", points, labels, _wave,
-                   "vertical mid-curve y = 1.2 sin(1.5x)")
+    return ToyData(
+        "curved",
+        "waves 1.2 sin(1.5x) ± 0.9 (not linearly separable)",
+        points,
+        labels,
+        _wave,
+        "vertical mid-curve y = 1.2 sin(1.5x)",
+    )
 
 
 def imbalanced(lacking: float, n: int = 100) -> ToyData:
@@ -94,8 +111,14 @@ def imbalanced(lacking: float, n: int = 100) -> ToyData:
         raise ValueError(f"lacking={lacking!r}: expected a fraction in [0, 1)")
     keep = max(1, round(n * (1.0 - lacking)))
     points, labels = _two_curves(_midline, n, keep)
-    return ToyData(f"lacking-{round(100 * lacking)}", f"line segments, class 1 lacking {100 * lacking:g} %",
-                   points, labels, _midline, "max-margin line y = 0")
+    return ToyData(
+        f"lacking-{round(100 * lacking)}",
+        f"line segments, class 1 lacking {100 * lacking:g} %",
+        points,
+        labels,
+        _midline,
+        "max-margin line y = 0",
+    )
 
 
 TOY_DATA: dict[str, Callable[[], ToyData]] = {

@@ -20,12 +20,21 @@ TRAJECTORY_DATASETS: tuple[str, ...] = ("imbalanced", "asymmetric")
 
 
 def _losses(eta: float) -> tuple[tuple[str, dict[str, float]], ...]:
-    return (("ce", {}), ("focal", {"gamma": 2.0}), ("ms-focal", {"eta": eta, "gamma": 2.0}), ("ms", {"eta": eta}))
+    return (
+        ("ce", {}),
+        ("focal", {"gamma": 2.0}),
+        ("ms-focal", {"eta": eta, "gamma": 2.0}),
+        ("ms", {"eta": eta}),
+    )
 
 
 def trajectory_runs(*, eta: float = 1.5, steps: int = 20000) -> list[SimulationResult]:
     """One :func:`~msanalysis.simulate.simulate` run per (data set, loss) of the figure."""
-    return [simulate(ds, name, params, steps=steps) for ds in TRAJECTORY_DATASETS for name, params in _losses(eta)]
+    return [
+        simulate(ds, name, params, steps=steps)
+        for ds in TRAJECTORY_DATASETS
+        for name, params in _losses(eta)
+    ]
 
 
 def trajectory_columns(runs: list[SimulationResult]) -> dict[str, np.ndarray]:
@@ -50,18 +59,41 @@ def figure_trajectories(runs: list[SimulationResult]) -> Figure:
     for (ax_w, ax_b), dataset in zip(axes, datasets):
         for run in (r for r in runs if r.dataset == dataset):
             shown = ", ".join(f"{k}={v:g}" for k, v in run.params.items() if k != "alpha")
-            label = f"{run.loss}" + (f" ({shown})" if shown else "") + ("" if run.converged else ", not converged")
+            label = (
+                f"{run.loss}"
+                + (f" ({shown})" if shown else "")
+                + ("" if run.converged else ", not converged")
+            )
             t = np.asarray(run.trajectory["step"])
             ax_w.plot(t, run.trajectory["w_norm"], color=COLOURS[run.loss], label=label)
-            ax_b.plot(t, run.trajectory["boundary"], color=COLOURS[run.loss], label=f"{run.loss}: {run.boundary:.4f} at the end")
+            ax_b.plot(
+                t,
+                run.trajectory["boundary"],
+                color=COLOURS[run.loss],
+                label=f"{run.loss}: {run.boundary:.4f} at the end",
+            )
         svm = next(r.max_margin_boundary for r in runs if r.dataset == dataset)
         if svm is not None:
-            ax_b.axhline(svm, color="black", linestyle="--", linewidth=1, label=f"hard-margin SVM boundary {svm:.4f}")
+            ax_b.axhline(
+                svm,
+                color="black",
+                linestyle="--",
+                linewidth=1,
+                label=f"hard-margin SVM boundary {svm:.4f}",
+            )
         title = get_dataset(dataset).description
         ax_w.set(xscale="log", xlabel="GD step t", ylabel="|w|", title=f"{dataset}: {title}")
-        ax_b.set(xscale="log", xlabel="GD step t", ylabel="boundary x (p = 1/2)", title=f"{dataset}: boundary")
+        ax_b.set(
+            xscale="log",
+            xlabel="GD step t",
+            ylabel="boundary x (p = 1/2)",
+            title=f"{dataset}: boundary",
+        )
         ax_w.legend(fontsize=8)
         ax_b.legend(fontsize=8)
     steps = runs[0].steps
-    fig.suptitle(f"Gradient descent from w = b = 0 on σ(wx + b), {steps} steps (msanalysis.simulate)", fontsize=10)
+    fig.suptitle(
+        f"Gradient descent from w = b = 0 on σ(wx + b), {steps} steps (msanalysis.simulate)",
+        fontsize=10,
+    )
     return fig

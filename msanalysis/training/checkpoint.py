@@ -11,14 +11,21 @@ import os
 import pickle
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import torch
 
-from ..cli import InputError
+from ..errors import InputError
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "atomic_write", "save_checkpoint", "read_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "atomic_write",
+    "save_checkpoint",
+    "read_checkpoint",
+]
 
 CHECKPOINT_FORMAT = "msanalysis-checkpoint/1"
 
@@ -66,9 +73,21 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, KeyError) as err:
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+    ) as err:
         # Only the error's type: torch's text for a bad pickle advises weights_only=False, wrong here.
-        raise CheckpointError(f"{path}: damaged or truncated checkpoint, or not a torch file ({type(err).__name__})") from None
+        raise CheckpointError(
+            f"{path}: damaged or truncated checkpoint, or not a torch file ({type(err).__name__})"
+        ) from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not an msanalysis checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+        raise CheckpointError(
+            f"{path}: not an msanalysis checkpoint (expected format {CHECKPOINT_FORMAT!r})"
+        )
     return checkpoint

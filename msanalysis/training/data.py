@@ -21,15 +21,15 @@ import gzip
 import os
 import pickle
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cli import InputError
+from ..errors import InputError
 
 __all__ = [
     "DataError",
@@ -82,7 +82,7 @@ class ImageData:
     def channels(self) -> int:
         return self.images.shape[1]
 
-    def to(self, device: torch.device) -> "ImageData":
+    def to(self, device: torch.device) -> ImageData:
         """A copy on ``device`` (through pinned memory when it is a GPU)."""
         images, labels = self.images, self.labels
         if device.type == "cuda":
@@ -143,7 +143,9 @@ def read_idx(path: str | os.PathLike, *, magic: int) -> np.ndarray:
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "has trailing bytes"
-        raise DataError(f"{path}: IDX data {what}: {len(raw)} bytes, expected {expected} for shape {shape}")
+        raise DataError(
+            f"{path}: IDX data {what}: {len(raw)} bytes, expected {expected} for shape {shape}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -181,11 +183,18 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         with path.open("rb") as f:
             batch = _CifarUnpickler(f, encoding="bytes").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
-        raise DataError(f"{path}: not a CIFAR-10 python batch ({type(err).__name__}: {err})") from None
+        raise DataError(
+            f"{path}: not a CIFAR-10 python batch ({type(err).__name__}: {err})"
+        ) from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         raise DataError(f"{path}: a CIFAR-10 batch is a dict with keys b'data' and b'labels'")
     data, labels = batch[b"data"], np.asarray(batch[b"labels"], dtype=np.int64)
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != 3072
+    ):
         got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise DataError(f"{path}: b'data' must be a uint8 array (N, 3072), got {got}")
     if labels.shape != (data.shape[0],):
@@ -203,7 +212,9 @@ def _load_idx_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     images = read_idx(_idx_file(folder, f"{prefix}-images-idx3-ubyte"), magic=IDX_IMAGES_MAGIC)
     labels = read_idx(_idx_file(folder, f"{prefix}-labels-idx1-ubyte"), magic=IDX_LABELS_MAGIC)
     if images.shape[0] != labels.shape[0]:
-        raise DataError(f"{folder}: {split} split has {images.shape[0]} images but {labels.shape[0]} labels")
+        raise DataError(
+            f"{folder}: {split} split has {images.shape[0]} images but {labels.shape[0]} labels"
+        )
     return images[:, None], labels.astype(np.int64)
 
 
@@ -250,20 +261,36 @@ DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
         DatasetSpec(
-            "fashion-mnist", "fashion-mnist", (1, 28, 28), 10, _IDX_FILES,
+            "fashion-mnist",
+            "fashion-mnist",
+            (1, 28, 28),
+            10,
+            _IDX_FILES,
             "`apt-get install dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist",
-            _has_idx, _load_idx_split, debian_fallback=True,
+            _has_idx,
+            _load_idx_split,
+            debian_fallback=True,
         ),
         DatasetSpec(
-            "mnist", "mnist", (1, 28, 28), 10, _IDX_FILES,
+            "mnist",
+            "mnist",
+            (1, 28, 28),
+            10,
+            _IDX_FILES,
             "copy the four MNIST IDX files (Y. LeCun's MNIST database) into that folder",
-            _has_idx, _load_idx_split,
+            _has_idx,
+            _load_idx_split,
         ),
         DatasetSpec(
-            "cifar10", "cifar-10-batches-py", (3, 32, 32), 10, "data_batch_1 ... data_batch_5, test_batch",
+            "cifar10",
+            "cifar-10-batches-py",
+            (3, 32, 32),
+            10,
+            "data_batch_1 ... data_batch_5, test_batch",
             "extract https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz into the data root "
             "(`tar xzf cifar-10-python.tar.gz -C ROOT`)",
-            _has_cifar, _load_cifar_split,
+            _has_cifar,
+            _load_cifar_split,
         ),
     )
 }
@@ -315,9 +342,17 @@ def load_dataset(
     if images.shape[1:] != spec.shape:
         raise DataError(f"{folder}: {name} images must be {spec.shape}, got {images.shape[1:]}")
     if labels.size and (labels.min() < 0 or labels.max() >= spec.num_classes):
-        raise DataError(f"{folder}: {split} labels must lie in [0, {spec.num_classes}), found {labels.min()}..{labels.max()}")
+        raise DataError(
+            f"{folder}: {split} labels must lie in [0, {spec.num_classes}), found {labels.min()}..{labels.max()}"
+        )
     images, labels = images[:limit], labels[:limit]
-    return ImageData(torch.from_numpy(images.copy()), torch.from_numpy(labels.copy()), spec.num_classes, name, split)
+    return ImageData(
+        torch.from_numpy(images.copy()),
+        torch.from_numpy(labels.copy()),
+        spec.num_classes,
+        name,
+        split,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -358,7 +393,9 @@ def batch_indices(
       (to weight this process's mean loss so that the gradient is the global mean's).
     """
     if batch_size < world_size:
-        raise ValueError(f"batch_size ({batch_size}) must be >= the number of processes ({world_size})")
+        raise ValueError(
+            f"batch_size ({batch_size}) must be >= the number of processes ({world_size})"
+        )
     order = torch.randperm(n, generator=epoch_generator(seed, epoch, 0))
     for start in range(0, n, batch_size):
         batch = order[start : start + batch_size]
@@ -371,7 +408,9 @@ def shard(n: int, *, batch_size: int, rank: int = 0, world_size: int = 1) -> lis
     return list(torch.arange(rank, n, world_size).split(batch_size))
 
 
-def draw_crop_flip(n: int, *, generator: torch.Generator, padding: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+def draw_crop_flip(
+    n: int, *, generator: torch.Generator, padding: int = 4
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Random crop offsets (n, 2) in [0, 2 * padding] and flip flags (n,) for n images.
 
     Drawn for a whole epoch, one row per image index, so an image's augmentation does not
@@ -381,7 +420,9 @@ def draw_crop_flip(n: int, *, generator: torch.Generator, padding: int = 4) -> t
     return offsets, torch.rand(n, generator=generator) < 0.5
 
 
-def crop_flip(images: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, *, padding: int = 4) -> torch.Tensor:
+def crop_flip(
+    images: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, *, padding: int = 4
+) -> torch.Tensor:
     """Crop after zero padding, then flip horizontally, each image of a batch (CIFAR style).
 
     Batched gathers, so it runs on the batch's device (GPU included).

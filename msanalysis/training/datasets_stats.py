@@ -39,7 +39,9 @@ def dataset_stats(name: str) -> ChannelStats:
     try:
         return DATASET_STATS[name]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASET_STATS)}") from None
+        raise ValueError(
+            f"unknown dataset {name!r}; choose one of {', '.join(DATASET_STATS)}"
+        ) from None
 
 
 def channel_stats(images: np.ndarray, *, channel_axis: int | None = None) -> ChannelStats:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import cached_property, lru_cache
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from functools import cache, cached_property
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -108,7 +109,11 @@ def true_class_from_logits(logits: torch.Tensor, target: torch.Tensor) -> TrueCl
 
 
 def check_logits_target(
-    logits: torch.Tensor, target: torch.Tensor, *, check_values: bool = True, binary_only: bool = False
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    check_values: bool = True,
+    binary_only: bool = False,
 ) -> None:
     """Raise ValueError unless logits are floating (N, K), N >= 1, K >= 2 (K = 2 for
     ``binary_only``) and target is integer (N,) with values in [0, K).
@@ -123,15 +128,21 @@ def check_logits_target(
         raise ValueError(f"logits must have shape (N, K) with N >= 1, got {tuple(logits.shape)}")
     n, k = logits.shape
     if k < 2 or (binary_only and k != 2):
-        raise ValueError(f"logits have K={k} classes; expected {'K = 2' if binary_only else 'K >= 2'}")
+        raise ValueError(
+            f"logits have K={k} classes; expected {'K = 2' if binary_only else 'K >= 2'}"
+        )
     if target.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise ValueError(f"target must hold integer class indices, got dtype {target.dtype}")
     if target.shape != (n,):
-        raise ValueError(f"target must have shape (N,) = ({n},) to match logits, got {tuple(target.shape)}")
+        raise ValueError(
+            f"target must have shape (N,) = ({n},) to match logits, got {tuple(target.shape)}"
+        )
     if check_values:
         low, high = torch.aminmax(target)
         if int(low) < 0 or int(high) >= k:
-            raise ValueError(f"target values must lie in [0, {k}), got min {int(low)}, max {int(high)}")
+            raise ValueError(
+                f"target values must lie in [0, {k}), got min {int(low)}, max {int(high)}"
+            )
 
 
 def check_finite_loss(loss: torch.Tensor, logits: torch.Tensor) -> None:
@@ -148,14 +159,16 @@ def check_finite_loss(loss: torch.Tensor, logits: torch.Tensor) -> None:
         return
     if not bool(torch.isfinite(logits).all()):
         raise ValueError("logits contain NaN/inf")
-    raise ValueError(f"loss is not finite although the logits are: |logits| too large for {loss.dtype}")
+    raise ValueError(
+        f"loss is not finite although the logits are: |logits| too large for {loss.dtype}"
+    )
 
 
 class ThresholdWarning(UserWarning):
     """η is at or below the derived threshold: the loss has no finite stationary point in ξ."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _eta_threshold(name: str, params: tuple[tuple[str, float], ...]) -> float:
     from .. import symbolic  # sympy loads only for losses with an η
 
@@ -178,7 +191,9 @@ def _warn_below_threshold(name: str, params: dict[str, Any]) -> None:
         )
 
 
-def _reduce(loss: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None, reduction: str) -> torch.Tensor:
+def _reduce(
+    loss: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None, reduction: str
+) -> torch.Tensor:
     """nn.CrossEntropyLoss's reductions: per-sample w_y·ℓ, their sum, or sum(w_y·ℓ) / sum(w_y)."""
     if weight is None:
         return loss if reduction == "none" else getattr(loss, reduction)()
@@ -223,7 +238,9 @@ class FamilyLoss(nn.Module):
         super().__init__()
         spec = get_loss(name)
         full = spec.validate(params)
-        self._setup(name, spec.bind(**full), full, reduction, weight, check_values, spec.binary_only)
+        self._setup(
+            name, spec.bind(**full), full, reduction, weight, check_values, spec.binary_only
+        )
         _warn_below_threshold(name, full)
 
     def _setup(
@@ -241,7 +258,9 @@ class FamilyLoss(nn.Module):
         if weight is not None:
             weight = torch.as_tensor(weight)
             if weight.dim() != 1 or not torch.is_floating_point(weight):
-                raise ValueError(f"weight must be a floating (K,) tensor, got {weight.dtype} {tuple(weight.shape)}")
+                raise ValueError(
+                    f"weight must be a floating (K,) tensor, got {weight.dtype} {tuple(weight.shape)}"
+                )
             if not bool(torch.isfinite(weight).all() and (weight >= 0).all()):
                 raise ValueError("weight must be finite and >= 0")
         self.register_buffer("weight", weight)
@@ -250,9 +269,13 @@ class FamilyLoss(nn.Module):
         self._loss_fn = loss_fn
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        check_logits_target(logits, target, check_values=self.check_values, binary_only=self.binary_only)
+        check_logits_target(
+            logits, target, check_values=self.check_values, binary_only=self.binary_only
+        )
         if self.weight is not None and self.weight.shape != (logits.shape[1],):
-            raise ValueError(f"weight has shape {tuple(self.weight.shape)}; logits have K={logits.shape[1]}")
+            raise ValueError(
+                f"weight has shape {tuple(self.weight.shape)}; logits have K={logits.shape[1]}"
+            )
         target = target.long()  # uint8 labels would index ``weight`` as a boolean mask
         loss = self._loss_fn(true_class_from_logits(logits, target))
         if self.check_values:
@@ -329,11 +352,15 @@ class StationaryTransform(FamilyLoss):
         full = spec.validate(base_params)
         loss_fn = with_stationary_term(spec.fn, eta=eta, **full)
         name = f"{base_name}+stationary"
-        self._setup(name, loss_fn, {"eta": eta, **full}, reduction, weight, check_values, spec.binary_only)
+        self._setup(
+            name, loss_fn, {"eta": eta, **full}, reduction, weight, check_values, spec.binary_only
+        )
 
 
 def build_loss(name: str, **kwargs: Any) -> FamilyLoss:
     """The training loss ``name`` (one of :data:`TRAINING_LOSSES`); keywords as FamilyLoss."""
     if name not in TRAINING_LOSSES:
-        raise ValueError(f"unknown training loss {name!r}; choose one of {', '.join(TRAINING_LOSSES)}")
+        raise ValueError(
+            f"unknown training loss {name!r}; choose one of {', '.join(TRAINING_LOSSES)}"
+        )
     return FamilyLoss(name, **kwargs)

@@ -17,16 +17,27 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from .checkpoint import CheckpointError, atomic_write, read_checkpoint, save_checkpoint
-from .data import DATASETS, ImageData, batch_indices, crop_flip, draw_crop_flip, epoch_generator, load_dataset, shard, to_float
+from .data import (
+    DATASETS,
+    ImageData,
+    batch_indices,
+    crop_flip,
+    draw_crop_flip,
+    epoch_generator,
+    load_dataset,
+    shard,
+    to_float,
+)
 from .distributed import Dist, all_reduce_sum
 from .losses import build_loss
 from .models import build_model
@@ -64,7 +75,7 @@ class TrainConfig:
     limit_train: int | None = None
     limit_test: int | None = None
 
-    def differences(self, other: "TrainConfig") -> dict[str, tuple[Any, Any]]:
+    def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
         """Fields (epochs aside: a run may be extended) where ``other`` differs: name -> (self, other)."""
         mine, theirs = asdict(self), asdict(other)
         return {k: (mine[k], theirs[k]) for k in mine if k != "epochs" and mine[k] != theirs[k]}
@@ -73,7 +84,12 @@ class TrainConfig:
 def build_network(config: TrainConfig) -> nn.Module:
     """The untrained model of ``config``, sized for its dataset, normalisation inside."""
     spec = DATASETS[config.dataset]
-    return build_model(config.model, num_classes=spec.num_classes, in_channels=spec.shape[0], normalize=config.dataset)
+    return build_model(
+        config.model,
+        num_classes=spec.num_classes,
+        in_channels=spec.shape[0],
+        normalize=config.dataset,
+    )
 
 
 def train_one_epoch(
@@ -91,10 +107,27 @@ def train_one_epoch(
     """Train over one epoch's batches (epoch counts from 0); returns train_loss, train_acc, images."""
     model.train()
     device, cuda = data.images.device, data.images.device.type == "cuda"
-    aug = draw_crop_flip(len(data), generator=epoch_generator(config.seed, epoch, 1)) if config.augment else None
-    batches = batch_indices(len(data), batch_size=config.batch_size, seed=config.seed, epoch=epoch, rank=dist.rank, world_size=dist.world_size)
+    aug = (
+        draw_crop_flip(len(data), generator=epoch_generator(config.seed, epoch, 1))
+        if config.augment
+        else None
+    )
+    batches = batch_indices(
+        len(data),
+        batch_size=config.batch_size,
+        seed=config.seed,
+        epoch=epoch,
+        rank=dist.rank,
+        world_size=dist.world_size,
+    )
     totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, images
-    bar = tqdm(batches, total=-(-len(data) // config.batch_size), desc=f"epoch {epoch + 1}", disable=not progress, leave=False)
+    bar = tqdm(
+        batches,
+        total=-(-len(data) // config.batch_size),
+        desc=f"epoch {epoch + 1}",
+        disable=not progress,
+        leave=False,
+    )
     for step, (idx, global_size) in enumerate(bar):
         on_device = idx.to(device, non_blocking=True)
         images, labels = data.images[on_device], data.labels[on_device]
@@ -120,7 +153,12 @@ def train_one_epoch(
 
 @torch.inference_mode()
 def evaluate(
-    model: nn.Module, loss_fn: nn.Module, data: ImageData, *, batch_size: int = 512, dist: Dist = Dist()
+    model: nn.Module,
+    loss_fn: nn.Module,
+    data: ImageData,
+    *,
+    batch_size: int = 512,
+    dist: Dist = Dist(),
 ) -> dict[str, float]:
     """Mean loss and accuracy over ``data`` (each process takes its share; results summed)."""
     model.eval()
@@ -131,7 +169,9 @@ def evaluate(
         images, labels = data.images[idx], data.labels[idx]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
             logits = model(to_float(images, channels_last=cuda)).float()
-        totals[:2] += torch.stack([loss_fn(logits, labels) * len(idx), (logits.argmax(1) == labels).sum()])
+        totals[:2] += torch.stack(
+            [loss_fn(logits, labels) * len(idx), (logits.argmax(1) == labels).sum()]
+        )
         totals[2] += len(idx)
     loss_sum, correct, seen = all_reduce_sum(totals, dist).tolist()
     return {"test_loss": loss_sum / seen, "test_acc": correct / seen}
@@ -146,23 +186,37 @@ class _State:
     best: dict[str, float] = field(default_factory=lambda: {"epoch": 0, "test_acc": -1.0})
 
 
-def _checkpoint(config: TrainConfig, net: nn.Module, optimizer: torch.optim.Optimizer, state: _State) -> dict[str, Any]:
+def _checkpoint(
+    config: TrainConfig, net: nn.Module, optimizer: torch.optim.Optimizer, state: _State
+) -> dict[str, Any]:
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         rng["cuda"] = torch.cuda.get_rng_state_all()
-    return {"config": asdict(config), "epoch": state.epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict(),
-            "rng": rng, "metrics": state.metrics, "best": state.best}
+    return {
+        "config": asdict(config),
+        "epoch": state.epoch,
+        "model": net.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "rng": rng,
+        "metrics": state.metrics,
+        "best": state.best,
+    }
 
 
 def _stored_config(checkpoint: dict[str, Any], path: Path) -> TrainConfig:
     try:
         return TrainConfig(**checkpoint["config"])
     except (KeyError, TypeError) as err:
-        raise CheckpointError(f"{path}: checkpoint has no usable run configuration ({err})") from None
+        raise CheckpointError(
+            f"{path}: checkpoint has no usable run configuration ({err})"
+        ) from None
 
 
 def _write_metrics(out: Path, metrics: list[dict[str, float]]) -> None:
-    atomic_write(out / "metrics.jsonl", lambda f: f.write("".join(json.dumps(m) + "\n" for m in metrics).encode()))
+    atomic_write(
+        out / "metrics.jsonl",
+        lambda f: f.write("".join(json.dumps(m) + "\n" for m in metrics).encode()),
+    )
 
 
 def _save_epoch(out: Path, checkpoint: dict[str, Any]) -> None:
@@ -177,14 +231,18 @@ def _save_epoch(out: Path, checkpoint: dict[str, Any]) -> None:
     _write_metrics(out, checkpoint["metrics"])
 
 
-def _resume(out: Path, config: TrainConfig, net: nn.Module, optimizer: torch.optim.Optimizer, dist: Dist) -> _State:
+def _resume(
+    out: Path, config: TrainConfig, net: nn.Module, optimizer: torch.optim.Optimizer, dist: Dist
+) -> _State:
     """Restore model, optimizer, RNG and metrics from out/last.pt, after checking the config."""
     last = out / "last.pt"
     checkpoint = read_checkpoint(last)
     diff = config.differences(_stored_config(checkpoint, last))
     if diff:
         listed = ", ".join(f"{k}={old!r} (now {new!r})" for k, (new, old) in diff.items())
-        raise CheckpointError(f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out")
+        raise CheckpointError(
+            f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out"
+        )
     net.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     torch.set_rng_state(checkpoint["rng"]["torch"])
@@ -193,7 +251,9 @@ def _resume(out: Path, config: TrainConfig, net: nn.Module, optimizer: torch.opt
     state = _State(checkpoint["epoch"], checkpoint["metrics"], checkpoint["best"])
     if dist.is_main:
         best = out / "best.pt"
-        if state.best["epoch"] == state.epoch and (not best.exists() or read_checkpoint(best)["epoch"] != state.epoch):
+        if state.best["epoch"] == state.epoch and (
+            not best.exists() or read_checkpoint(best)["epoch"] != state.epoch
+        ):
             save_checkpoint(best, {k: v for k, v in checkpoint.items() if k != "format"})
         _write_metrics(out, state.metrics)  # drops a line written after last.pt by a killed run
     return state
@@ -201,9 +261,15 @@ def _resume(out: Path, config: TrainConfig, net: nn.Module, optimizer: torch.opt
 
 def _prepare(net: nn.Module, device: torch.device, dist: Dist, compile_model: bool) -> nn.Module:
     """The network on its device, wrapped for DDP and torch.compile as asked."""
-    model = net.to(device, memory_format=torch.channels_last) if device.type == "cuda" else net.to(device)
+    model = (
+        net.to(device, memory_format=torch.channels_last)
+        if device.type == "cuda"
+        else net.to(device)
+    )
     if dist.world_size > 1:
-        model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        model = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     return torch.compile(model) if compile_model else model
 
 
@@ -238,8 +304,12 @@ def fit(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    train = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.limit_train).to(device)
-    test = load_dataset(config.dataset, "test", data_dir=data_dir, limit=config.limit_test).to(device)
+    train = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.limit_train).to(
+        device
+    )
+    test = load_dataset(config.dataset, "test", data_dir=data_dir, limit=config.limit_test).to(
+        device
+    )
     loss_fn = build_loss(config.loss, **config.loss_params)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(config.seed)
@@ -258,22 +328,43 @@ def fit(
         model = _prepare(net, device, dist, compile_model)
         for epoch in range(state.epoch, config.epochs):
             start = time.perf_counter()
-            row = train_one_epoch(model, loss_fn, optimizer, train, config=config, epoch=epoch, dist=dist,
-                                  progress=progress and dist.is_main, after_batch=after_batch)
+            row = train_one_epoch(
+                model,
+                loss_fn,
+                optimizer,
+                train,
+                config=config,
+                epoch=epoch,
+                dist=dist,
+                progress=progress and dist.is_main,
+                after_batch=after_batch,
+            )
             train_seconds = time.perf_counter() - start
             row.update(evaluate(model, loss_fn, test, dist=dist))
             images = row.pop("images")
-            row = {"epoch": epoch + 1, **row, "seconds": time.perf_counter() - start, "images_per_s": images / train_seconds}
+            row = {
+                "epoch": epoch + 1,
+                **row,
+                "seconds": time.perf_counter() - start,
+                "images_per_s": images / train_seconds,
+            }
             state.epoch, state.metrics = epoch + 1, [*state.metrics, row]
             if row["test_acc"] > state.best["test_acc"]:
                 state.best = {"epoch": epoch + 1, "test_acc": row["test_acc"]}
             if dist.is_main:
                 _save_epoch(out, _checkpoint(config, net, optimizer, state))
-                tqdm.write(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+                tqdm.write(
+                    " ".join(
+                        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in row.items()
+                    )
+                )
     return state.metrics
 
 
-def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+def load_checkpoint(
+    path: str | Path, *, device: torch.device | str = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the trained model of a checkpoint (best.pt or last.pt), in eval mode.
 
     Args:
@@ -294,6 +385,13 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
         model = build_network(config)
         model.load_state_dict(checkpoint["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"{path}: checkpoint does not describe a model we can rebuild ({err})") from None
-    meta = {"config": config, "epoch": checkpoint["epoch"], "metrics": checkpoint["metrics"], "best": checkpoint["best"]}
+        raise CheckpointError(
+            f"{path}: checkpoint does not describe a model we can rebuild ({err})"
+        ) from None
+    meta = {
+        "config": config,
+        "epoch": checkpoint["epoch"],
+        "metrics": checkpoint["metrics"],
+        "best": checkpoint["best"],
+    }
     return model.to(device).eval(), meta

@@ -11,8 +11,9 @@ raw 2-D points and has no normalisation unless one is asked for.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Union
 
 from torch import nn
 
@@ -24,7 +25,15 @@ from .normalize import Normalize
 from .resnet import resnet18, resnet34
 from .small_cnn import small_cnn
 
-__all__ = ["ModelSpec", "MODELS", "Normalize", "get_model", "build_model", "model_info", "count_parameters"]
+__all__ = [
+    "ModelSpec",
+    "MODELS",
+    "Normalize",
+    "get_model",
+    "build_model",
+    "model_info",
+    "count_parameters",
+]
 
 # (mean, std) given directly, or the name of a dataset of DATASET_STATS.
 NormalizeArg = Union[tuple[Sequence[float], Sequence[float]], str, None]
@@ -47,8 +56,16 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("resnet18", resnet18, (3, 32, 32), "cifar10", "CIFAR ResNet-18 (kuangliu)"),
         ModelSpec("resnet34", resnet34, (3, 32, 32), "cifar10", "CIFAR ResNet-34 (kuangliu)"),
         ModelSpec("googlenet", googlenet, (3, 32, 32), "cifar10", "CIFAR GoogLeNet (kuangliu)"),
-        ModelSpec("densenet121", densenet121, (3, 32, 32), "cifar10", "CIFAR DenseNet-121, k=32 (kuangliu)"),
-        ModelSpec("small-cnn", small_cnn, (1, 28, 28), "fashion-mnist", "2 conv + 2 dense, for 28x28"),
+        ModelSpec(
+            "densenet121",
+            densenet121,
+            (3, 32, 32),
+            "cifar10",
+            "CIFAR DenseNet-121, k=32 (kuangliu)",
+        ),
+        ModelSpec(
+            "small-cnn", small_cnn, (1, 28, 28), "fashion-mnist", "2 conv + 2 dense, for 28x28"
+        ),
         ModelSpec("mlp", mlp, (2,), None, "toy 2 -> 64 -> classes, ReLU"),
     )
 }

@@ -65,7 +65,9 @@ class DenseNet(nn.Module):
         self.linear = nn.Linear(planes, num_classes)
 
     def _make_dense(self, in_planes: int, n: int) -> nn.Sequential:
-        return nn.Sequential(*(Bottleneck(in_planes + i * self.growth_rate, self.growth_rate) for i in range(n)))
+        return nn.Sequential(
+            *(Bottleneck(in_planes + i * self.growth_rate, self.growth_rate) for i in range(n))
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.features(self.conv1(x))
@@ -75,4 +77,6 @@ class DenseNet(nn.Module):
 
 
 def densenet121(*, num_classes: int = 10, in_channels: int = 3) -> DenseNet:
-    return DenseNet((6, 12, 24, 16), growth_rate=32, num_classes=num_classes, in_channels=in_channels)
+    return DenseNet(
+        (6, 12, 24, 16), growth_rate=32, num_classes=num_classes, in_channels=in_channels
+    )

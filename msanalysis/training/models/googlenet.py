@@ -13,18 +13,37 @@ from torch import nn
 
 
 def _conv_bn_relu(in_planes: int, out_planes: int, kernel_size: int) -> list[nn.Module]:
-    return [nn.Conv2d(in_planes, out_planes, kernel_size, padding=kernel_size // 2), nn.BatchNorm2d(out_planes), nn.ReLU(True)]
+    return [
+        nn.Conv2d(in_planes, out_planes, kernel_size, padding=kernel_size // 2),
+        nn.BatchNorm2d(out_planes),
+        nn.ReLU(True),
+    ]
 
 
 class Inception(nn.Module):
-    def __init__(self, in_planes: int, n1x1: int, n3x3red: int, n3x3: int, n5x5red: int, n5x5: int, pool_planes: int) -> None:
+    def __init__(
+        self,
+        in_planes: int,
+        n1x1: int,
+        n3x3red: int,
+        n3x3: int,
+        n5x5red: int,
+        n5x5: int,
+        pool_planes: int,
+    ) -> None:
         super().__init__()
         self.b1 = nn.Sequential(*_conv_bn_relu(in_planes, n1x1, 1))
-        self.b2 = nn.Sequential(*_conv_bn_relu(in_planes, n3x3red, 1), *_conv_bn_relu(n3x3red, n3x3, 3))
-        self.b3 = nn.Sequential(
-            *_conv_bn_relu(in_planes, n5x5red, 1), *_conv_bn_relu(n5x5red, n5x5, 3), *_conv_bn_relu(n5x5, n5x5, 3)
+        self.b2 = nn.Sequential(
+            *_conv_bn_relu(in_planes, n3x3red, 1), *_conv_bn_relu(n3x3red, n3x3, 3)
         )
-        self.b4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), *_conv_bn_relu(in_planes, pool_planes, 1))
+        self.b3 = nn.Sequential(
+            *_conv_bn_relu(in_planes, n5x5red, 1),
+            *_conv_bn_relu(n5x5red, n5x5, 3),
+            *_conv_bn_relu(n5x5, n5x5, 3),
+        )
+        self.b4 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1, padding=1), *_conv_bn_relu(in_planes, pool_planes, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], 1)

@@ -17,7 +17,9 @@ class MLP(nn.Module):
 
     def __init__(self, *, num_classes: int = 2, in_features: int = 2, hidden: int = 64) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+        self.net = nn.Sequential(
+            nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -25,7 +25,9 @@ class Normalize(nn.Module):
     def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
         if len(mean) != len(std) or len(mean) == 0:
-            raise ValueError(f"mean and std need the same non-zero length, got {len(mean)} and {len(std)}")
+            raise ValueError(
+                f"mean and std need the same non-zero length, got {len(mean)} and {len(std)}"
+            )
         if any(not s > 0 for s in std):
             raise ValueError(f"std must be > 0 per channel, got {tuple(std)}")
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))

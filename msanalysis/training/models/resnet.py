@@ -37,7 +37,9 @@ class BasicBlock(nn.Module):
 class ResNet(nn.Module):
     """Four stages of BasicBlocks (64, 128, 256, 512 planes), ``num_blocks`` per stage."""
 
-    def __init__(self, num_blocks: tuple[int, int, int, int], *, num_classes: int = 10, in_channels: int = 3) -> None:
+    def __init__(
+        self, num_blocks: tuple[int, int, int, int], *, num_classes: int = 10, in_channels: int = 3
+    ) -> None:
         super().__init__()
         self.in_planes = 64
         self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)

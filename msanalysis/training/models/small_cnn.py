@@ -25,7 +25,10 @@ class SmallCNN(nn.Module):
             nn.AdaptiveAvgPool2d(7),  # identity on 28x28 inputs; lets 32x32 inputs through
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(64 * 7 * 7, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes)
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, num_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

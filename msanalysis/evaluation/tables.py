@@ -12,14 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from torch import nn
 
-from .attacks import PGD, Attack, paper_attack
-from .attacks.evaluate import correct_under, unpaired_noise_margin
+from ..attacks import PGD, Attack, paper_attack
+from ..attacks.evaluate import correct_under, unpaired_noise_margin
 
 __all__ = ["TABLE_ATTACKS", "paper_tables", "checkpoint_path", "run_grid", "to_markdown", "to_csv"]
 
@@ -27,7 +28,9 @@ AttackFactory = Callable[[nn.Module, Any, int], Attack]
 
 
 def _pgd(eps255: int, steps: int) -> AttackFactory:
-    return lambda model, objective, seed: PGD(model, eps=eps255 / 255, steps=steps, objective=objective, seed=seed)
+    return lambda model, objective, seed: PGD(
+        model, eps=eps255 / 255, steps=steps, objective=objective, seed=seed
+    )
 
 
 def _paper(name: str) -> AttackFactory:
@@ -61,10 +64,10 @@ def run_grid(
     results_path: Path,
     seed: int = 0,
     objective: str = "ce",
-    limit: Optional[int] = None,
+    limit: int | None = None,
     batch_size: int = 256,
     device: str = "auto",
-    data_dir: Optional[str] = None,
+    data_dir: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Evaluate every (model, loss, attack) cell not yet in ``results_path``; return all results.
@@ -76,12 +79,20 @@ def run_grid(
 
     from .robustness import load_target, objective_for, write_json_atomic
 
-    config = {"table": table, "dataset": dataset, "seed": seed, "objective": objective, "limit": limit}
+    config = {
+        "table": table,
+        "dataset": dataset,
+        "seed": seed,
+        "objective": objective,
+        "limit": limit,
+    }
     results = {"config": config, "cells": {}, "missing": []}
     if results_path.exists():
         old = json.loads(results_path.read_text())
         if old.get("config") != config:
-            raise ValueError(f"{results_path} holds results for {old.get('config')}, not {config}; choose another --out")
+            raise ValueError(
+                f"{results_path} holds results for {old.get('config')}, not {config}; choose another --out"
+            )
         results["cells"] = old["cells"]
     rows = {"clean": None, **TABLE_ATTACKS[table]}
     for model_name in models:
@@ -99,31 +110,57 @@ def run_grid(
                 if key in results["cells"]:
                     continue
                 attack = None if factory is None else factory(target.model, obj, seed)
-                with tqdm(total=len(target.labels), desc=key, disable=not progress, leave=False, unit="img") as bar:
-                    ok = correct_under(target.model, target.images, target.labels, attack, batch_size=batch_size, progress=bar.update)
+                with tqdm(
+                    total=len(target.labels),
+                    desc=key,
+                    disable=not progress,
+                    leave=False,
+                    unit="img",
+                ) as bar:
+                    ok = correct_under(
+                        target.model,
+                        target.images,
+                        target.labels,
+                        attack,
+                        batch_size=batch_size,
+                        progress=bar.update,
+                    )
                 results["cells"][key] = {
-                    "accuracy": float(ok.float().mean()), "n": len(ok), "checkpoint": str(path),
-                    "loss_params": target.loss_params, "settings": attack.settings() if attack else {},
+                    "accuracy": float(ok.float().mean()),
+                    "n": len(ok),
+                    "checkpoint": str(path),
+                    "loss_params": target.loss_params,
+                    "settings": attack.settings() if attack else {},
                 }
                 write_json_atomic(results_path, results)
     return results
 
 
-def _pct(x: Optional[float]) -> str:
+def _pct(x: float | None) -> str:
     return "" if x is None else f"{x:.2f}"
 
 
-def _grid(results: dict[str, Any], paper: dict[str, Any]) -> tuple[list[str], list[str], list[list[str]]]:
+def _grid(
+    results: dict[str, Any], paper: dict[str, Any]
+) -> tuple[list[str], list[str], list[list[str]]]:
     """(header, row names, cells) of our numbers, with the paper's beside them where comparable."""
     table, dataset = results["config"]["table"], results["config"]["dataset"]
-    ours = sorted({tuple(k.split("/")[:2]) for k in results["cells"]}, key=lambda ml: (ml[0], ml[1] != "ce", ml[1]))
+    ours = sorted(
+        {tuple(k.split("/")[:2]) for k in results["cells"]},
+        key=lambda ml: (ml[0], ml[1] != "ce", ml[1]),
+    )
     rows = ["clean", *TABLE_ATTACKS[table]]
     ref = paper[table]["accuracy"] if paper[table]["dataset"] == dataset else {}
     header, columns = ["attack"], []
     for model, loss in ours:
         header.append(f"{model} {loss} (ours)")
-        columns.append(lambda row, m=model, l=loss: _pct(100 * results["cells"][f"{m}/{l}/{row}"]["accuracy"])
-                       if f"{m}/{l}/{row}" in results["cells"] else "")
+        columns.append(
+            lambda row, m=model, l=loss: (
+                _pct(100 * results["cells"][f"{m}/{l}/{row}"]["accuracy"])
+                if f"{m}/{l}/{row}" in results["cells"]
+                else ""
+            )
+        )
         reported = ref.get(model, {}).get(loss) if table == "table1" else None
         if reported:
             header.append(f"{model} {loss} (paper)")
@@ -164,7 +201,9 @@ def to_markdown(results: dict[str, Any]) -> str:
         lines += ["| model | loss | " + " | ".join(cols) + " |", "|---|---|" + "---:|" * len(cols)]
         for model, by_loss in p["accuracy"].items():
             for loss, acc in by_loss.items():
-                lines.append(f"| {model} | {loss} | " + " | ".join(_pct(acc.get(c)) for c in cols) + " |")
+                lines.append(
+                    f"| {model} | {loss} | " + " | ".join(_pct(acc.get(c)) for c in cols) + " |"
+                )
     else:
         cols = list(TABLE_ATTACKS["table2"])
         lines += ["| loss | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
@@ -180,17 +219,55 @@ def to_csv(results: dict[str, Any]) -> str:
     cfg, paper = results["config"], paper_tables()[results["config"]["table"]]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["table", "source", "dataset", "model", "loss", "attack", "objective", "accuracy_pct", "n"])
+    w.writerow(
+        ["table", "source", "dataset", "model", "loss", "attack", "objective", "accuracy_pct", "n"]
+    )
     for key, cell in results["cells"].items():
         model, loss, attack = key.split("/", 2)
-        w.writerow([cfg["table"], "ours", cfg["dataset"], model, loss, attack, cfg["objective"], f"{100 * cell['accuracy']:.2f}", cell["n"]])
+        w.writerow(
+            [
+                cfg["table"],
+                "ours",
+                cfg["dataset"],
+                model,
+                loss,
+                attack,
+                cfg["objective"],
+                f"{100 * cell['accuracy']:.2f}",
+                cell["n"],
+            ]
+        )
     if cfg["table"] == "table1":
         for model, by_loss in paper["accuracy"].items():
             for loss, acc in by_loss.items():
                 for attack, value in acc.items():
-                    w.writerow(["table1", "paper (reported)", paper["dataset"], model, loss, attack, "not stated", value, ""])
+                    w.writerow(
+                        [
+                            "table1",
+                            "paper (reported)",
+                            paper["dataset"],
+                            model,
+                            loss,
+                            attack,
+                            "not stated",
+                            value,
+                            "",
+                        ]
+                    )
     else:
         for loss, acc in paper["accuracy"].items():
             for attack, value in acc.items():
-                w.writerow(["table2", "paper (reported)", paper["dataset"], "not stated", loss, attack, "not stated", value, ""])
+                w.writerow(
+                    [
+                        "table2",
+                        "paper (reported)",
+                        paper["dataset"],
+                        "not stated",
+                        loss,
+                        attack,
+                        "not stated",
+                        value,
+                        "",
+                    ]
+                )
     return buf.getvalue()

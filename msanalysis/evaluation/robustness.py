@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import torch
 from torch import nn
 
-from .attacks import Attack, family_objective
-from .attacks.evaluate import correct_under
+from ..attacks import Attack, family_objective
+from ..attacks.evaluate import correct_under
 
-__all__ = ["Target", "load_target", "resolve_device", "objective_for", "accuracies", "write_json_atomic"]
+__all__ = [
+    "Target",
+    "load_target",
+    "resolve_device",
+    "objective_for",
+    "accuracies",
+    "write_json_atomic",
+]
 
 
 @dataclass
@@ -36,8 +44,12 @@ class Target:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "checkpoint": self.checkpoint, "dataset": self.dataset, "model": self.model_name,
-            "loss": self.loss, "loss_params": self.loss_params, "n": len(self.labels),
+            "checkpoint": self.checkpoint,
+            "dataset": self.dataset,
+            "model": self.model_name,
+            "loss": self.loss,
+            "loss_params": self.loss_params,
+            "n": len(self.labels),
         }
 
 
@@ -49,19 +61,29 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def load_target(
-    checkpoint: str | os.PathLike, *, limit: Optional[int] = None, data_dir: Optional[str] = None, device: str = "auto"
+    checkpoint: str | os.PathLike,
+    *,
+    limit: int | None = None,
+    data_dir: str | None = None,
+    device: str = "auto",
 ) -> Target:
     """The checkpoint's model (eval mode) and the first ``limit`` images of its test split."""
-    from .training.data import load_dataset, to_float
-    from .training.train import load_checkpoint
+    from ..training.data import load_dataset, to_float
+    from ..training.train import load_checkpoint
 
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint, device=dev)
     config = meta["config"]
     data = load_dataset(config.dataset, "test", data_dir=data_dir, limit=limit)
     return Target(
-        model=model, images=to_float(data.images), labels=data.labels, dataset=config.dataset,
-        model_name=config.model, loss=config.loss, loss_params=dict(config.loss_params), checkpoint=str(checkpoint),
+        model=model,
+        images=to_float(data.images),
+        labels=data.labels,
+        dataset=config.dataset,
+        model_name=config.model,
+        loss=config.loss,
+        loss_params=dict(config.loss_params),
+        checkpoint=str(checkpoint),
     )
 
 
@@ -78,17 +100,26 @@ def accuracies(
     *,
     batch_size: int = 256,
     progress: bool = True,
-    on_result: Optional[Callable[[str, torch.Tensor], None]] = None,
+    on_result: Callable[[str, torch.Tensor], None] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Per-sample correctness, clean (key ``'clean'``) and under each attack, with a tqdm bar."""
     from tqdm.auto import tqdm
 
     out: dict[str, torch.Tensor] = {}
     runs: dict[str, Any] = {"clean": None, **attacks}
-    with tqdm(total=len(target.labels) * len(runs), disable=not progress, unit="img", leave=False) as bar:
+    with tqdm(
+        total=len(target.labels) * len(runs), disable=not progress, unit="img", leave=False
+    ) as bar:
         for name, attack in runs.items():
             bar.set_description(name)
-            out[name] = correct_under(target.model, target.images, target.labels, attack, batch_size=batch_size, progress=bar.update)
+            out[name] = correct_under(
+                target.model,
+                target.images,
+                target.labels,
+                attack,
+                batch_size=batch_size,
+                progress=bar.update,
+            )
             if on_result is not None:
                 on_result(name, out[name])
     return out
@@ -96,7 +127,7 @@ def accuracies(
 
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
     """Write JSON so a reader (or a killed run) never sees half a file."""
-    from .training.checkpoint import atomic_write
+    from ..training.checkpoint import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,16 +15,24 @@ paired 95% noise margin (:func:`msanalysis.attacks.evaluate.paired_noise_margin`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import torch
 from torch import nn
 
-from .attacks import APGD, PGD, Objective
-from .attacks.evaluate import correct_under, paired_noise_margin
+from ..attacks import APGD, PGD, Objective
+from ..attacks.evaluate import correct_under, paired_noise_margin
 
-__all__ = ["AuditSettings", "SoftmaxOutput", "gradient_statistics", "audit_attacks", "run_audit", "summarise"]
+__all__ = [
+    "AuditSettings",
+    "SoftmaxOutput",
+    "gradient_statistics",
+    "audit_attacks",
+    "run_audit",
+    "summarise",
+]
 
 AttackFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 SQUARE_MISSING = "black-box Square attack skipped: torchattacks is not installed (pip install --no-deps torchattacks)"
@@ -58,7 +66,9 @@ class SoftmaxOutput(nn.Module):
         return torch.softmax(self.model(x), dim=1)
 
 
-def gradient_statistics(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 256) -> dict[str, float]:
+def gradient_statistics(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 256
+) -> dict[str, float]:
     """Cheap masking signs at the clean images, for the CE objective.
 
     Returns:
@@ -86,12 +96,20 @@ def gradient_statistics(model: nn.Module, images: torch.Tensor, labels: torch.Te
         for m, training in zip(model.modules(), modes):
             m.training = training
     n = len(images)
-    return {"zero_gradient_samples": zero_samples / n, "zero_gradient_entries": zero_entries / n,
-            "saturated_softmax": saturated / n, "mean_true_probability": prob / n}
+    return {
+        "zero_gradient_samples": zero_samples / n,
+        "zero_gradient_entries": zero_entries / n,
+        "saturated_softmax": saturated / n,
+        "mean_true_probability": prob / n,
+    }
 
 
 def audit_attacks(
-    model: nn.Module, s: AuditSettings, *, reference: Optional[nn.Module] = None, training_loss: Optional[Objective] = None
+    model: nn.Module,
+    s: AuditSettings,
+    *,
+    reference: nn.Module | None = None,
+    training_loss: Objective | None = None,
 ) -> dict[str, tuple[str, AttackFn]]:
     """name -> (group, attack) of every attack the audit runs on ``model``.
 
@@ -104,8 +122,14 @@ def audit_attacks(
         f"pgd{s.long_steps}-ce": ("steps", pgd(model, steps=s.long_steps)),
         f"pgd{s.steps}-ce-x{s.restarts}": ("restarts", pgd(model, restarts=s.restarts)),
         f"pgd{s.steps}-margin": ("white-box", pgd(model, objective="margin")),
-        f"apgd{s.apgd_steps}-ce": ("white-box", APGD(model, eps=s.eps, steps=s.apgd_steps, seed=s.seed)),
-        f"apgd{s.apgd_steps}-dlr": ("white-box", APGD(model, eps=s.eps, steps=s.apgd_steps, seed=s.seed, objective="dlr")),
+        f"apgd{s.apgd_steps}-ce": (
+            "white-box",
+            APGD(model, eps=s.eps, steps=s.apgd_steps, seed=s.seed),
+        ),
+        f"apgd{s.apgd_steps}-dlr": (
+            "white-box",
+            APGD(model, eps=s.eps, steps=s.apgd_steps, seed=s.seed, objective="dlr"),
+        ),
         # crafted on the softmax outputs as if they were logits, evaluated on the model itself
         f"pgd{s.steps}-ce-on-probabilities": ("cheap", pgd(SoftmaxOutput(model))),
     }
@@ -118,18 +142,23 @@ def audit_attacks(
         out[f"transfer-pgd{s.steps}-ce-from-reference"] = ("transfer", pgd(reference))
     for e in s.sweep:
         eps = e / 255
-        out[f"sweep-eps{e}/255"] = ("sweep", PGD(model, eps=eps, alpha=2.5 * eps / s.sweep_steps, steps=s.sweep_steps, seed=s.seed))
+        out[f"sweep-eps{e}/255"] = (
+            "sweep",
+            PGD(model, eps=eps, alpha=2.5 * eps / s.sweep_steps, steps=s.sweep_steps, seed=s.seed),
+        )
     return out
 
 
-def _square(model: nn.Module, s: AuditSettings) -> Optional[AttackFn]:
+def _square(model: nn.Module, s: AuditSettings) -> AttackFn | None:
     """torchattacks' Square attack (Andriushchenko et al. 2020), or None when not installed."""
     try:
         import torchattacks
     except ImportError:
         return None
     # torchattacks seeds torch's global generator with `seed` inside the attack (its design).
-    return torchattacks.Square(model, eps=s.eps, n_queries=s.square_queries, n_restarts=1, seed=s.seed, loss="margin")
+    return torchattacks.Square(
+        model, eps=s.eps, n_queries=s.square_queries, n_restarts=1, seed=s.seed, loss="margin"
+    )
 
 
 def run_audit(
@@ -138,10 +167,10 @@ def run_audit(
     labels: torch.Tensor,
     s: AuditSettings,
     *,
-    reference: Optional[nn.Module] = None,
-    training_losses: Optional[dict[str, Objective]] = None,
+    reference: nn.Module | None = None,
+    training_losses: dict[str, Objective] | None = None,
     batch_size: int = 256,
-    progress: Optional[Callable[[str, int], None]] = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
     """Per-sample correctness of the model (and the reference) under every audit attack.
 
@@ -159,8 +188,13 @@ def run_audit(
         for name, (group, attack) in plan.items():
             groups.setdefault(name, group)
             tick = (lambda k, r=role, n=name: progress(f"{r}:{n}", k)) if progress else None
-            correct[role][name] = correct_under(m, images, labels, attack, batch_size=batch_size, progress=tick)
-    stats = {role: gradient_statistics(m, images, labels, batch_size=batch_size) for role, m in models.items()}
+            correct[role][name] = correct_under(
+                m, images, labels, attack, batch_size=batch_size, progress=tick
+            )
+    stats = {
+        role: gradient_statistics(m, images, labels, batch_size=batch_size)
+        for role, m in models.items()
+    }
     skipped = {} if any(g == "black-box" for g in groups.values()) else {"square": SQUARE_MISSING}
     return {"correct": correct, "groups": groups, "gradient_statistics": stats, "skipped": skipped}
 
@@ -186,42 +220,90 @@ def summarise(run: dict[str, Any], s: AuditSettings) -> dict[str, Any]:
         if "reference" in correct and name in correct["reference"]:
             a, b = correct["model"][name], correct["reference"][name]
             gain, margin = float(a.float().mean() - b.float().mean()), paired_noise_margin(a, b)
-            row.update(reference=acc["reference"][name], gain=gain, noise_margin=margin, gain_survives=gain > margin)
+            row.update(
+                reference=acc["reference"][name],
+                gain=gain,
+                noise_margin=margin,
+                gain_survives=gain > margin,
+            )
         rows.append(row)
     checks = {role: _checks(acc[role], correct[role], s) for role in correct}
-    verdict = {r["attack"]: _verdict(r) for r in rows if r["attack"] in (base, "worst-case") and "gain" in r}
-    return {"rows": rows, "verdict": verdict, "checks": checks, "accuracy": acc,
-            "gradient_statistics": run["gradient_statistics"], "skipped": run.get("skipped", {})}
+    verdict = {
+        r["attack"]: _verdict(r)
+        for r in rows
+        if r["attack"] in (base, "worst-case") and "gain" in r
+    }
+    return {
+        "rows": rows,
+        "verdict": verdict,
+        "checks": checks,
+        "accuracy": acc,
+        "gradient_statistics": run["gradient_statistics"],
+        "skipped": run.get("skipped", {}),
+    }
 
 
 def _verdict(row: dict[str, Any]) -> str:
     """One sentence, from the numbers, on whether the gain over the reference survives ``row``'s attack."""
     word = "survives" if row["gain_survives"] else "does not survive"
-    return (f"gain {100 * row['gain']:+.2f} points (model {100 * row['model']:.2f}% vs reference "
-            f"{100 * row['reference']:.2f}%, 95% noise margin {100 * row['noise_margin']:.2f}): {word}")
+    return (
+        f"gain {100 * row['gain']:+.2f} points (model {100 * row['model']:.2f}% vs reference "
+        f"{100 * row['reference']:.2f}%, 95% noise margin {100 * row['noise_margin']:.2f}): {word}"
+    )
 
 
-def _checks(acc: dict[str, float], correct: dict[str, torch.Tensor], s: AuditSettings) -> list[dict[str, Any]]:
+def _checks(
+    acc: dict[str, float], correct: dict[str, torch.Tensor], s: AuditSettings
+) -> list[dict[str, Any]]:
     """Sanity checks of the evaluation of one model, each with the numbers that decide it."""
     base = f"pgd{s.steps}-ce"
     m = lambda name: paired_noise_margin(correct[name], correct[base])  # noqa: E731
     sweep = [acc[f"sweep-eps{e}/255"] for e in s.sweep]
-    white = min(acc[n] for n in acc if n.startswith(("pgd", "apgd")) and not n.endswith("probabilities"))
+    white = min(
+        acc[n] for n in acc if n.startswith(("pgd", "apgd")) and not n.endswith("probabilities")
+    )
     checks = [
-        {"check": "accuracy falls to ~0 as eps grows", "passed": sweep[-1] <= s.zero_accuracy,
-         "numbers": f"acc at eps={s.sweep[-1]}/255: {sweep[-1]:.4f} (threshold {s.zero_accuracy})"},
-        {"check": "accuracy non-increasing in eps", "passed": all(b <= a + 1 / len(correct[base]) for a, b in zip(sweep, sweep[1:])),
-         "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep))},
-        {"check": f"more steps ({s.long_steps}) do not help the model", "passed": acc[f"pgd{s.long_steps}-ce"] <= acc[base] + m(f"pgd{s.long_steps}-ce"),
-         "numbers": f"{acc[base]:.4f} -> {acc[f'pgd{s.long_steps}-ce']:.4f}"},
-        {"check": f"{s.restarts} random restarts find little more than one run",
-         "passed": acc[base] - acc[f"pgd{s.steps}-ce-x{s.restarts}"] <= m(f"pgd{s.steps}-ce-x{s.restarts}"),
-         "numbers": f"{acc[base]:.4f} -> {acc[f'pgd{s.steps}-ce-x{s.restarts}']:.4f}"},
+        {
+            "check": "accuracy falls to ~0 as eps grows",
+            "passed": sweep[-1] <= s.zero_accuracy,
+            "numbers": f"acc at eps={s.sweep[-1]}/255: {sweep[-1]:.4f} (threshold {s.zero_accuracy})",
+        },
+        {
+            "check": "accuracy non-increasing in eps",
+            "passed": all(b <= a + 1 / len(correct[base]) for a, b in zip(sweep, sweep[1:])),
+            "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep)),
+        },
+        {
+            "check": f"more steps ({s.long_steps}) do not help the model",
+            "passed": acc[f"pgd{s.long_steps}-ce"] <= acc[base] + m(f"pgd{s.long_steps}-ce"),
+            "numbers": f"{acc[base]:.4f} -> {acc[f'pgd{s.long_steps}-ce']:.4f}",
+        },
+        {
+            "check": f"{s.restarts} random restarts find little more than one run",
+            "passed": acc[base] - acc[f"pgd{s.steps}-ce-x{s.restarts}"]
+            <= m(f"pgd{s.steps}-ce-x{s.restarts}"),
+            "numbers": f"{acc[base]:.4f} -> {acc[f'pgd{s.steps}-ce-x{s.restarts}']:.4f}",
+        },
     ]
-    for other in (f"pgd{s.steps}-margin", f"apgd{s.apgd_steps}-ce", f"apgd{s.apgd_steps}-dlr", f"pgd{s.steps}-ce-on-probabilities"):
-        checks.append({"check": f"{other} finds no more than PGD-CE (else PGD-CE overstates robustness)", "passed": acc[base] - acc[other] <= m(other),
-                       "numbers": f"{acc[base]:.4f} vs {acc[other]:.4f} (margin {m(other):.4f})"})
+    for other in (
+        f"pgd{s.steps}-margin",
+        f"apgd{s.apgd_steps}-ce",
+        f"apgd{s.apgd_steps}-dlr",
+        f"pgd{s.steps}-ce-on-probabilities",
+    ):
+        checks.append(
+            {
+                "check": f"{other} finds no more than PGD-CE (else PGD-CE overstates robustness)",
+                "passed": acc[base] - acc[other] <= m(other),
+                "numbers": f"{acc[base]:.4f} vs {acc[other]:.4f} (margin {m(other):.4f})",
+            }
+        )
     for other in [n for n in acc if n.startswith(("square", "transfer"))]:
-        checks.append({"check": f"{other} does not beat the best white-box attack", "passed": acc[other] >= white - m(other),
-                       "numbers": f"{acc[other]:.4f} vs white-box {white:.4f}"})
+        checks.append(
+            {
+                "check": f"{other} does not beat the best white-box attack",
+                "passed": acc[other] >= white - m(other),
+                "numbers": f"{acc[other]:.4f} vs white-box {white:.4f}",
+            }
+        )
     return checks
