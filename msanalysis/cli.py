@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
+from . import __version__
 from .errors import InputError, UsageError
 
 # Sub-command name -> module under msanalysis.commands (one line each).
@@ -34,11 +36,20 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def version() -> str:
+    """The installed distribution's version; the package's ``__version__`` when not installed."""
+    try:
+        return importlib.metadata.version("msanalysis")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="msanalysis",
         description="Put the paper 'Multi-stationary point losses for robust model' to the test.",
     )
+    parser.add_argument("--version", action="version", version=f"msanalysis {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"msanalysis.commands.{module_name}")

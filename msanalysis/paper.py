@@ -1,10 +1,11 @@
 """What the paper prints, transcribed as sympy expressions.
 
-These are quotations of the paper's equations (the reviewed manuscript in
-``shared/paper/ms-loss-paper.txt``), written in the symbols of :mod:`msanalysis.symbolic`,
-typos included: they are what the claims ledger checks, never what the package computes with.
-Each entry names its equation number. Obvious transcription choices are noted where the
-printed form is ambiguous.
+These are quotations of the paper's equations (the reviewed manuscript: "Multi-stationary
+point losses for robust model", ICLR 2023 submission, OpenReview id LKXAKOxu-T; renamed
+"Stationary Point Losses for Robust Model", arXiv 2302.09575), written in the symbols of
+:mod:`msanalysis.symbolic`, typos included: they are what the claims ledger checks, never what
+the package computes with. Each entry names its equation number. Obvious transcription choices
+are noted where the printed form is ambiguous.
 """
 
 from __future__ import annotations
