@@ -46,6 +46,11 @@ def true_class_from_binary_logit(z: Any) -> TrueClass[np.ndarray]:
 
     Returns:
       A TrueClass of float64 arrays with the shape of ``z``.
+
+    Examples:
+      >>> t = true_class_from_binary_logit([0.0, 40.0])
+      >>> t.p.tolist(), t.log_q.tolist()  # 1 - ξ = e^-40 keeps its digits: log(1 - ξ) = -40
+      ([0.5, 1.0], [-0.6931471805599453, -40.0])
     """
     z = np.asarray(z, dtype=np.float64)
     _check_finite("z", z)
@@ -67,6 +72,11 @@ def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
 
     Returns:
       A TrueClass of (N,) float64 arrays.
+
+    Examples:
+      >>> t = true_class_from_logits([[2.0, 0.0], [0.0, 0.0]], [0, 1])
+      >>> t.p.round(6).tolist()  # σ(2) and a tie
+      [0.880797, 0.5]
     """
     logits = np.asarray(logits, dtype=np.float64)
     target = np.asarray(target)
@@ -85,7 +95,12 @@ def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
 
 
 def loss_from_logits(name: str, logits: Any, target: Any, **params: Any) -> np.ndarray:
-    """Per-sample loss ``name`` of the family on softmax logits (N, K); returns (N,)."""
+    """Per-sample loss ``name`` of the family on softmax logits (N, K); returns (N,).
+
+    Examples:
+      >>> loss_from_logits("ms", [[0.0, 0.0]], [0], eta=1.5).round(6).tolist()  # log 2 + 0.75
+      [1.443147]
+    """
     spec = get_loss(name)
     if spec.binary_only and np.shape(logits)[-1] != 2:
         raise ValueError(f"loss {name!r} is binary only; logits must have K = 2 columns")
@@ -113,6 +128,13 @@ def logit_gradient_fn(
 
     Returns:
       f(xi, *sweep_values) -> array, broadcasting over its arguments.
+
+    Examples:
+      >>> grad = logit_gradient_fn("ms", eta=1.5)
+      >>> grad(np.array([0.25, 0.5])).tolist()  # -(ξ - 1)(6ξ² - 3ξ - 1)
+      [-1.03125, -0.5]
+      >>> logit_gradient_fn("ms", sweep=("eta",))(0.5, np.array([0.5, 1.5])).tolist()
+      [-0.5, -0.5]
     """
     return _lambdify(symbolic.grad_logit(name, "true", **_fixed(name, sweep, params)), sweep)
 
@@ -123,6 +145,10 @@ def logit_curvature_fn(
     """d²ℓ/dz² of a binary true-class logit as a numpy function of ξ (same arguments as above).
 
     The chain rule d/dz = (dξ/dz) d/dξ with dξ/dz from :func:`symbolic.softmax_jacobian`.
+
+    Examples:
+      >>> float(logit_curvature_fn("ce")(0.5))  # d(ξ - 1)/dz = ξ(1 - ξ)
+      0.25
     """
     d_true, _ = symbolic.softmax_jacobian()
     grad = symbolic.grad_logit(name, "true", **_fixed(name, sweep, params))

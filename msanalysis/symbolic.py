@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from numbers import Real
 from typing import Any, Literal
 
@@ -107,7 +108,12 @@ def _params(name: str, params: dict[str, Any]) -> tuple[tuple[str, sp.Expr], ...
 
 
 def true_class(xi: sp.Expr = XI) -> TrueClass[sp.Expr]:
-    """The TrueClass view of a symbolic probability: (ξ, log ξ, 1 - ξ, log(1 - ξ))."""
+    """The TrueClass view of a symbolic probability: (ξ, log ξ, 1 - ξ, log(1 - ξ)).
+
+    Examples:
+      >>> true_class()
+      TrueClass(p=xi, log_p=log(xi), q=1 - xi, log_q=log(1 - xi))
+    """
     return TrueClass(p=xi, log_p=sp.log(xi), q=1 - xi, log_q=sp.log(1 - xi))
 
 
@@ -116,8 +122,11 @@ def loss(name: str, **params: Any) -> sp.Expr:
 
     Hyper-parameters not given stay symbols (η, α, γ, λ).
 
-    >>> loss("ms")
-    eta*xi**2 + eta*(1 - xi)**2 - log(xi)
+    Examples:
+      >>> loss("ms")
+      eta*(xi**2 + (1 - xi)**2) - log(xi)
+      >>> loss("ms", eta=1.5)  # floats become exact rationals
+      3*xi**2/2 + 3*(1 - xi)**2/2 - log(xi)
     """
     return get_loss(name).fn(true_class(), **dict(_params(name, params)))
 
@@ -131,8 +140,11 @@ def _grad_xi(name: str, params: tuple[tuple[str, sp.Expr], ...]) -> sp.Expr:
 def grad_xi(name: str, **params: Any) -> sp.Expr:
     """dℓ/dξ, simplified.
 
-    >>> grad_xi("ce")
-    -1/xi
+    Examples:
+      >>> grad_xi("ce")
+      -1/xi
+      >>> grad_xi("ms", eta=1.5)
+      6*xi - 3 - 1/xi
     """
     return _grad_xi(name, _params(name, params))
 
@@ -148,6 +160,10 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
 
     Returns:
       (∂ξ/∂o_true, ∂ξ/∂o_j) as expressions of ``XI`` and ``P_OTHER``.
+
+    Examples:
+      >>> softmax_jacobian()
+      (xi*(1 - xi), -p_j*xi)
     """
     o, oj = sp.symbols("o o_j", real=True)
     rest = sp.Symbol("R", nonnegative=True)
@@ -180,8 +196,13 @@ def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: An
     The chain rule dℓ/dξ · ∂ξ/∂o with the derived softmax Jacobian; the binary (sigmoid) case is
     the K-class one with K = 2 (see :func:`binary_logit_gradient_check`).
 
-    >>> grad_logit("ce")
-    xi - 1
+    Examples:
+      >>> grad_logit("ce")
+      xi - 1
+      >>> grad_logit("ms")
+      -(xi - 1)*(4*eta*xi**2 - 2*eta*xi - 1)
+      >>> grad_logit("ce", "other")  # another class's logit: its probability p_j
+      p_j
     """
     if which not in ("true", "other"):
         raise SymbolicArgumentError(f"which={which!r}: expected 'true' or 'other'")
@@ -195,6 +216,12 @@ def is_zero(expr: sp.Expr) -> bool:
     evaluated to 50 digits) proves it is not zero; otherwise ``cancel``, then ``simplify``
     must reduce it to 0. The sample points lie in the domain every symbol here shares
     (ξ, η, α, γ, λ all admit values in (0, 1)).
+
+    Examples:
+      >>> is_zero(sigmoid(Z) + sigmoid(-Z) - 1)
+      True
+      >>> is_zero(XI - sp.Rational(1, 2))
+      False
     """
     symbols = sorted(expr.free_symbols, key=str)
     for offset in (0, 1):
@@ -206,17 +233,34 @@ def is_zero(expr: sp.Expr) -> bool:
 
 
 def sigmoid(z: sp.Expr) -> sp.Expr:
-    """σ(z) = 1 / (1 + e^{-z})."""
+    """σ(z) = 1 / (1 + e^{-z}).
+
+    Examples:
+      >>> sigmoid(0), sigmoid(Z)
+      (1/2, 1/(1 + exp(-z)))
+    """
     return 1 / (1 + sp.exp(-z))
 
 
 def logit(p: sp.Expr) -> sp.Expr:
-    """σ^{-1}(p) = log p - log(1 - p)."""
+    """σ^{-1}(p) = log p - log(1 - p).
+
+    Examples:
+      >>> logit(sp.Rational(1, 2))
+      0
+      >>> sp.simplify(sigmoid(logit(XI)))
+      xi
+    """
     return sp.log(p) - sp.log(1 - p)
 
 
 def binary_logit_gradient_check(name: str, **params: Any) -> sp.Expr:
-    """d/dz ℓ(σ(z)) minus :func:`grad_logit` at ξ = σ(z); simplifies to 0 when they agree."""
+    """d/dz ℓ(σ(z)) minus :func:`grad_logit` at ξ = σ(z); simplifies to 0 when they agree.
+
+    Examples:
+      >>> binary_logit_gradient_check("ms")
+      0
+    """
     direct = sp.diff(get_loss(name).fn(true_class(sigmoid(Z)), **dict(_params(name, params))), Z)
     return sp.simplify(direct - grad_logit(name, **params).subs(XI, sigmoid(Z)))
 
@@ -231,6 +275,11 @@ class StationaryPoint:
       exact: True for a closed form, False for a certified numeric root.
       bracket: for numeric roots, rationals (a, b) with dℓ/dξ(a), dℓ/dξ(b) of opposite signs,
         evaluated exactly: the certificate that a root lies in between.
+
+    Examples:
+      >>> point = stationary_points("ms", eta=1.5)[0]
+      >>> point.kind, point.exact
+      ('minimum', True)
     """
 
     xi: sp.Expr
@@ -262,6 +311,10 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     Otherwise the sign is scanned on ``grid`` rational points (50 digits) and each sign change
     is re-checked exactly at its rational ends and refined with ``nsolve``; the bracket is the
     certificate that a root lies there. A zero that touches without a sign change is missed.
+
+    Examples:
+      >>> roots_in_unit_interval(XI**2 - sp.Rational(1, 4))
+      [StationaryPoint(xi=1/2, kind='minimum', exact=True, bracket=None)]
     """
     free = expr.free_symbols - {XI}
     if free:
@@ -278,7 +331,7 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     with mpmath.workdps(50):
         nodes = [sp.Rational(i, grid) for i in range(1, grid)]
         signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
-    for (a, sa), (b, sb) in zip(zip(nodes, signs), zip(nodes[1:], signs[1:])):
+    for (a, sa), (b, sb) in pairwise(zip(nodes, signs, strict=True)):
         if (
             sa * sb < 0
             and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
@@ -296,8 +349,11 @@ def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[Stat
     Raises:
       SymbolicArgumentError: if a hyper-parameter is left symbolic.
 
-    >>> stationary_points("ms", eta=1.5)[0].xi
-    1/4 + sqrt(33)/12
+    Examples:
+      >>> stationary_points("ms", eta=1.5)
+      [StationaryPoint(xi=1/4 + sqrt(33)/12, kind='minimum', exact=True, bracket=None)]
+      >>> stationary_points("ce")  # CE has no finite stationary point
+      []
     """
     return roots_in_unit_interval(grad_xi(name, **params), grid=grid)
 
@@ -314,14 +370,20 @@ def stationary_closed_form(name: str) -> tuple[sp.Expr, ...]:
     Includes roots outside (0, 1) (such as a negative one), so a caller can see which the paper
     deleted; :func:`eta_threshold` says when the admissible one lies in (0, 1).
 
-    >>> stationary_closed_form("ms")
-    (1/4 - sqrt(eta*(eta + 4))/(4*eta), 1/4 + sqrt(eta*(eta + 4))/(4*eta))
+    Examples:
+      >>> stationary_closed_form("ms")
+      (1/4 - sqrt(eta + 4)/(4*sqrt(eta)), 1/4 + sqrt(eta + 4)/(4*sqrt(eta)))
     """
     return _closed_form(name)
 
 
 def asymptotic_gradient(name: str, **params: Any) -> sp.Expr:
-    """lim_{ξ→1⁻} dℓ/do_true: zero means the loss has the asymptotic stationary point o → ∞."""
+    """lim_{ξ→1⁻} dℓ/do_true: zero means the loss has the asymptotic stationary point o → ∞.
+
+    Examples:
+      >>> asymptotic_gradient("ce")
+      0
+    """
     return sp.limit(grad_logit(name, **params), XI, 1, "-")
 
 
@@ -340,6 +402,12 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
 
     Returns:
       η_c as an exact sympy number.
+
+    Examples:
+      >>> eta_threshold("ms"), eta_threshold("centred-ce")  # eq. 7; the appendix's eq. 31
+      (1/2, 1)
+      >>> eta_threshold("ms-focal", gamma=2)  # a finite stationary point for every η > 0
+      0
     """
     spec = get_loss(name)
     if "eta" not in {p.name for p in spec.params}:
@@ -350,8 +418,9 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
     try:
         at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.simplify(sp.limit(g, XI, 1, "-"))
     except NotImplementedError as err:  # sympy cannot take the limit with these symbols
+        free = sorted(map(str, g.free_symbols - {XI, ETA}))
         raise SymbolicArgumentError(
-            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic {sorted(map(str, g.free_symbols - {XI, ETA}))}; pass numbers"
+            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic {free}; pass numbers"
         ) from err
     if at_zero != -sp.oo:
         raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")
@@ -378,6 +447,11 @@ class LinearSystem:
       grad_w, grad_b: ∂L/∂w and ∂L/∂b.
       probs: the model's positive-class probability at each point, in the order given.
       boundary: the x where that probability is 1/2, as a function of (w, b).
+
+    Examples:
+      >>> system = linear_system("ce", ((1, 1), (-1, 0)))
+      >>> system.boundary
+      -b/w
     """
 
     loss: sp.Expr
@@ -392,7 +466,12 @@ _X = sp.Symbol("x", real=True)
 
 
 def score(x: sp.Expr, *, paper_parametrisation: bool) -> sp.Expr:
-    """The model's logit: 2(wx + b) - 1 (the paper's eqs. 12, 17-18) or plain wx + b."""
+    """The model's logit: 2(wx + b) - 1 (the paper's eqs. 12, 17-18) or plain wx + b.
+
+    Examples:
+      >>> score(2, paper_parametrisation=True), score(2, paper_parametrisation=False)
+      (2*b + 4*w - 1, b + 2*w)
+    """
     return 2 * (W * x + B) - 1 if paper_parametrisation else W * x + B
 
 
@@ -418,7 +497,13 @@ def linear_system(
     paper_parametrisation: bool = False,
     **params: Any,
 ) -> LinearSystem:
-    """Loss ``name`` summed over labelled points (x, label in {0, 1}) of a 1-D linear model."""
+    """Loss ``name`` summed over labelled points (x, label in {0, 1}) of a 1-D linear model.
+
+    Examples:
+      >>> system = linear_system("ms", ((1, 1), (3, 1), (-1, 0)), eta=1.5)
+      >>> system.boundary, len(system.probs)
+      (-b/w, 3)
+    """
     if not points or any(label not in (0, 1) for _, label in points):
         raise SymbolicArgumentError("points must be a non-empty tuple of (x, label in {0, 1})")
     return _linear_system(name, _params(name, params), tuple(points), paper_parametrisation)
@@ -434,5 +519,9 @@ def two_point_system(
 
     With ``paper_parametrisation`` the positive-class probability is σ(2(wx + b) - 1), as in
     eqs. 17-18; otherwise the plain σ(wx + b). ``probs`` is (ξ, γ) of eqs. 17-18.
+
+    Examples:
+      >>> two_point_system("ms").boundary  # eqs. 17-18: 2(wx + b) - 1 = 0
+      (1/2 - b)/w
     """
     return linear_system(name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params)
