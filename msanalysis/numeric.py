@@ -127,7 +127,7 @@ def logit_gradient_fn(
       **params: the other hyper-parameters (defaults filled from the registry).
 
     Returns:
-      f(xi, *sweep_values) -> array, broadcasting over its arguments.
+      ``f(xi, *sweep_values) -> array``, broadcasting over its arguments.
 
     Examples:
       >>> grad = logit_gradient_fn("ms", eta=1.5)
