@@ -127,12 +127,31 @@ def test_spectral_decoupling_is_not_the_ms_term():
     assert S.stationary_points("ms", eta=sp.Rational(1, 100)) == []
 
 
-def test_readme_summary_is_current(rows):
+def _generated():
+    """docs/update_generated.py, the script that writes the generated findings blocks."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "update_generated.py"
+    spec = importlib.util.spec_from_file_location("update_generated", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_findings_page_summary_is_current(rows):
+    gen = _generated()
+    page = open("docs/findings.md", encoding="utf-8").read()
+    assert gen.block(page, gen.FINDINGS_MARKERS) == C.summary_markdown(list(rows.values())), (
+        "docs/findings.md's ledger summary is stale: run `python docs/update_generated.py`"
+    )
+
+
+def test_readme_findings_are_current(rows):
+    gen = _generated()
     readme = open("README.md", encoding="utf-8").read()
-    start, end = "<!-- ledger-summary:start -->", "<!-- ledger-summary:end -->"
-    block = readme.split(start)[1].split(end)[0].strip()
-    assert block == C.summary_markdown(list(rows.values())).strip(), (
-        "README ledger summary is stale: paste `msanalysis verify --summary` between the markers"
+    assert gen.block(readme, gen.README_MARKERS) == gen.readme_findings(list(rows.values())), (
+        "README's findings block is stale: run `python docs/update_generated.py`"
     )
 
 
@@ -180,7 +199,10 @@ def test_eq3_plus_sign_ascends_and_minus_descends():
 def test_eq11_printed_step_is_not_the_gradient_step_but_both_lower_the_loss():
     x, w, b, lr = 1.0, 0.3, 0.2, 0.1
     p = 1 / (1 + np.exp(-(2 * (w * x + b) - 1)))
-    loss = lambda w_: np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+
+    def loss(w_):
+        return np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+
     gd = 2 * lr * x * (1 - p)  # -lr dL/dw, dL/dw = -2x(1-p)
     assert not np.isclose(lr / p, gd)
     assert loss(w + gd) < loss(w) and loss(w + lr / p) < loss(w)  # eqs. 14-16: any Δw > 0
