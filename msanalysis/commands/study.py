@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ..errors import UsageError
 
-HELP = "train and attack a declared grid (seeds x eta x epochs x models), resumably, with statistics"
+HELP = (
+    "train and attack a declared grid (seeds x eta x epochs x models), resumably, with statistics"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     grid.add_argument("--seeds", nargs="+", type=int, default=[0])
     grid.add_argument("--epochs", nargs="+", type=int, default=[3])
-    grid.add_argument("--attacks", nargs="+", default=["table1"], help="table1, table2, pgd-eps, ...")
+    grid.add_argument(
+        "--attacks", nargs="+", default=["table1"], help="table1, table2, pgd-eps, ..."
+    )
     grid.add_argument("--variants", nargs="+", default=["standard"])
     grid.add_argument("--eval-limit", type=int, help="attack only the first N test images")
     grid.add_argument("--runs", default="runs/study", help="where the trained runs go")
@@ -44,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="inline",
         help="where training cells run (submitit: pip install 'msanalysis[cluster]')",
     )
+    run.add_argument(
+        "--slurm",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="submitit parameters for --executor slurm, e.g. slurm_partition=gpu gpus_per_node=1",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false")
 
 
@@ -55,10 +66,22 @@ def _loss_entry(text: str) -> dict[str, object]:
         try:
             entry[key] = float(value)
         except ValueError:
-            raise UsageError(f"--losses {text!r}: write parameters as name:key=number,...") from None
+            raise UsageError(
+                f"--losses {text!r}: write parameters as name:key=number,..."
+            ) from None
         if not sep:
             raise UsageError(f"--losses {text!r}: write parameters as name:key=number,...")
     return entry
+
+
+def _slurm_parameters(items: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--slurm {item!r}: write KEY=VALUE")
+        out[key] = int(value) if value.isdigit() else value
+    return out
 
 
 def _study(args: argparse.Namespace):
@@ -100,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             progress=args.progress,
             executor=args.executor,
+            slurm=_slurm_parameters(args.slurm),
         )
         results = run_study(study, opts)
     if args.figures:

@@ -21,7 +21,11 @@ __all__ = ["dry_run", "probe_seconds"]
 
 _EVAL_BATCH = 256
 #: (train, test) images of each data set's standard splits, for the estimate only.
-_SPLIT_SIZES = {"fashion-mnist": (60_000, 10_000), "mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
+_SPLIT_SIZES = {
+    "fashion-mnist": (60_000, 10_000),
+    "mnist": (60_000, 10_000),
+    "cifar10": (50_000, 10_000),
+}
 _GRADIENT_STEPS = {"fgsm": 1, "bim": 10, "pgd": 40, "upgd": 40}  # the paper's (attacks/__init__)
 
 
@@ -83,7 +87,9 @@ def dry_run(study: Study, *, device: str = "auto", data_dir: str | None = None) 
         done = Path(cell.folder(), "last.pt").exists() and (
             results["train"].get(cell.key, {}).get("epochs") == cell.epochs
         )
-        cost = 0.0 if done else cell.epochs * -(-n_train // study.batch_size) * probes[cell.model][0]
+        cost = (
+            0.0 if done else cell.epochs * -(-n_train // study.batch_size) * probes[cell.model][0]
+        )
         total += cost
         lines.append(f"  train {cell.key:<40} {'done' if done else f'~{cost:,.0f} s'}")
     todo = [c for c in eval_cells(study) if c.key not in results["cells"]]

@@ -82,7 +82,10 @@ def comparisons(study: Study, results: dict[str, Any]) -> list[Comparison]:
                 accuracy=seed_interval([float(x.double().mean()) for x in a]),
                 reference=seed_interval([float(x.double().mean()) for x in b]),
                 difference=seed_interval(
-                    [float(x.double().mean() - y.double().mean()) for x, y in zip(a, b, strict=True)]
+                    [
+                        float(x.double().mean() - y.double().mean())
+                        for x, y in zip(a, b, strict=True)
+                    ]
                 ),
                 paired_margins=tuple(paired_noise_margin(x, y) for x, y in zip(a, b, strict=True)),
                 n_images=len(a[0]),
