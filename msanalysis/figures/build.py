@@ -29,6 +29,7 @@ __all__ = [
     "toy_figures",
     "boundary_table",
     "build_figures",
+    "save_figure",
 ]
 
 # The paper's toy figures: name -> (data set, caption prefix).
@@ -140,7 +141,7 @@ def _write_markdown(path: Path, rows: list[dict[str, object]], experiment: ToyEx
     path.write_text("\n".join(lines) + "\n")
 
 
-def _save(fig: Figure, out: Path, name: str) -> list[Path]:
+def save_figure(fig: Figure, out: Path, name: str) -> list[Path]:
     """PNG and PDF without dates or version strings, so reruns are byte-identical."""
     png, pdf = out / f"{name}.png", out / f"{name}.pdf"
     fig.savefig(png, dpi=110, metadata={"Software": None})
@@ -186,7 +187,7 @@ def _curve_figures(out: Path, only: Sequence[str], eta: float) -> list[Path]:
     written: list[Path] = []
     for name in (n for n in only if n in makers):
         fig, columns = makers[name]()
-        written += _save(fig, out, name)
+        written += save_figure(fig, out, name)
         _write_csv(out / f"{name}.csv", columns)
         written.append(out / f"{name}.csv")
     return written
@@ -209,7 +210,7 @@ def _toy_figures(
         experiment.models(data, loss)
     written: list[Path] = []
     for fig in figures:
-        written += _save(
+        written += save_figure(
             figure_toy(experiment, fig.data, fig.losses, title=f"{fig.caption}: "), out, fig.name
         )
     rows = boundary_table(experiment, figures, experiment.seeds)

@@ -1,0 +1,157 @@
+"""A study's results as numbers with their noise: per-loss means over seeds, paired differences.
+
+Every comparison is against the study's *reference* loss (its first ``[[losses]]`` entry, CE
+in the shipped studies) on the same test images:
+
+- within a seed, the paired per-sample margin of the difference
+  (:func:`~msanalysis.attacks.evaluate.paired_noise_margin`): test-sample noise only;
+- across seeds, the mean of the per-seed differences with Student's t interval
+  (:func:`~msanalysis.evaluation.statistics.seed_interval`): training-seed noise included.
+
+A difference is called a finding only when the seed interval excludes zero (two seeds or
+more); with one seed the report says so and calls nothing a finding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..attacks.evaluate import paired_noise_margin
+from .statistics import SeedInterval, binomial_interval, seed_interval, verdict_of_difference
+from .study import LossSetting, Study, iter_done, unpack_bits
+
+__all__ = ["Comparison", "comparisons", "to_markdown", "to_csv"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One (model, epochs, variant, row) line: a loss against the reference loss."""
+
+    model: str
+    epochs: int
+    variant: str
+    row: str
+    loss: str
+    accuracy: SeedInterval  # of this loss, over seeds (fractions)
+    reference: SeedInterval  # of the reference loss, over the same seeds
+    difference: SeedInterval  # per-seed (loss - reference), paired on the same images
+    paired_margins: tuple[float, ...]  # per seed, test-sample noise only
+    n_images: int
+
+    @property
+    def verdict(self) -> str:
+        """'higher', 'lower' or 'no difference' (seed interval of the difference)."""
+        return verdict_of_difference(self.difference.low, self.difference.high)
+
+
+def _correct(result: dict[str, Any]) -> torch.Tensor:
+    return torch.from_numpy(unpack_bits(result["bits"], result["n"]))
+
+
+def comparisons(study: Study, results: dict[str, Any]) -> list[Comparison]:
+    """Every loss against the reference loss, for every (model, epochs, variant, row) done."""
+    table: dict[tuple, dict[int, torch.Tensor]] = defaultdict(dict)
+    for cell, result in iter_done(study, results):
+        t = cell.train
+        table[(t.model, t.epochs, cell.variant, cell.row.name, t.loss)][t.seed] = _correct(result)
+    reference = study.losses[0]
+    out = []
+    for (model, epochs, variant, row, loss), by_seed in table.items():
+        if loss == reference:
+            continue
+        ref = table.get((model, epochs, variant, row, reference), {})
+        seeds = sorted(set(by_seed) & set(ref))
+        if not seeds:
+            continue
+        a = [by_seed[s] for s in seeds]
+        b = [ref[s] for s in seeds]
+        out.append(
+            Comparison(
+                model=model,
+                epochs=epochs,
+                variant=variant,
+                row=row,
+                loss=loss.label,
+                accuracy=seed_interval([float(x.double().mean()) for x in a]),
+                reference=seed_interval([float(x.double().mean()) for x in b]),
+                difference=seed_interval(
+                    [
+                        float(x.double().mean() - y.double().mean())
+                        for x, y in zip(a, b, strict=True)
+                    ]
+                ),
+                paired_margins=tuple(paired_noise_margin(x, y) for x, y in zip(a, b, strict=True)),
+                n_images=len(a[0]),
+            )
+        )
+    return out
+
+
+def _pct(x: float) -> str:
+    return "–" if math.isnan(x) else f"{100 * x:.2f}"
+
+
+def _mean_std(s: SeedInterval) -> str:
+    return _pct(s.mean) if s.n == 1 else f"{_pct(s.mean)} ± {_pct(s.std)}"
+
+
+def _diff(c: Comparison) -> str:
+    d = c.difference
+    if d.n == 1:
+        return f"{100 * d.mean:+.2f} (paired ±{100 * c.paired_margins[0]:.2f}, 1 seed)"
+    return f"{100 * d.mean:+.2f} [{100 * d.low:+.2f}, {100 * d.high:+.2f}]"
+
+
+def to_markdown(study: Study, results: dict[str, Any]) -> str:
+    """The study's comparisons as a Markdown table, with what counts as a difference."""
+    rows = comparisons(study, results)
+    ref: LossSetting = study.losses[0]
+    lines = [
+        f"Study `{study.name}` on {study.dataset}: robust accuracy (%) over training seeds "
+        f"{', '.join(map(str, study.seeds))}; attack seed {study.attack_seed}; "
+        f"reference loss `{ref.label}`.",
+        "",
+        "A difference (loss − reference, points) is shown with the 95% t-interval of the mean "
+        "of the per-seed paired differences; it is called higher/lower only when that interval "
+        "excludes 0. With one seed only the paired per-sample margin (test-sample noise, not "
+        "training noise) is shown and nothing is called a difference.",
+        "",
+        "| model | epochs | variant | attack | loss | accuracy | reference | difference | call |",
+        "|---|---:|---|---|---|---:|---:|---:|---|",
+    ]
+    for c in sorted(rows, key=lambda c: (c.model, c.epochs, c.variant, c.row, c.loss)):
+        lines.append(
+            f"| {c.model} | {c.epochs} | {c.variant} | {c.row} | {c.loss} | "
+            f"{_mean_std(c.accuracy)} | {_mean_std(c.reference)} | {_diff(c)} | {c.verdict} |"
+        )
+    n = {r["n"] for r in results["cells"].values() if r.get("applies")}
+    lines += ["", f"Test images per cell: {', '.join(map(str, sorted(n))) or 'none yet'}."]
+    skipped = sorted(k for k, r in results["cells"].items() if not r.get("applies"))
+    if skipped:
+        lines += ["", "Not applicable (left out): " + ", ".join(f"`{k}`" for k in skipped)]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(study: Study, results: dict[str, Any]) -> str:
+    """Long format, one line per finished cell, with its exact binomial 95% interval."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["model", "loss", "epochs", "seed", "variant", "attack", "correct", "n", "accuracy",
+         "ci_low", "ci_high", "checkpoint_epoch"]
+    )  # fmt: skip
+    for cell, r in iter_done(study, results):
+        low, high = binomial_interval(r["correct"], r["n"])
+        t = cell.train
+        w.writerow(
+            [t.model, t.loss.label, t.epochs, t.seed, cell.variant, cell.row.name, r["correct"],
+             r["n"], f"{r['correct'] / r['n']:.6f}", f"{low:.6f}", f"{high:.6f}", r["epoch"]]
+        )  # fmt: skip
+    return buf.getvalue()

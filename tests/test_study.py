@@ -1,0 +1,267 @@
+"""msanalysis study: grid declaration, resumable runs, per-sample results, statistics."""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from test_data import write_idx
+
+from msanalysis import cli
+from msanalysis.errors import UsageError
+from msanalysis.evaluation.statistics import binomial_interval, seed_interval
+from msanalysis.evaluation.study import (
+    RunOptions,
+    load_study,
+    pack_bits,
+    run_study,
+    study_from_mapping,
+    train_cells,
+    unpack_bits,
+)
+from msanalysis.evaluation.study_report import comparisons, to_markdown
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """A learnable 28x28 task: class k has a bright 7x7 patch at one of 10 positions."""
+    root = tmp_path_factory.mktemp("studydata")
+    folder = root / "fashion-mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 48), ("t10k", 16)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for image, k in zip(images, labels, strict=True):
+            r, c = divmod(int(k), 5)
+            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return root
+
+
+def tiny(tmp_path: Path, **overrides) -> dict:
+    base = {
+        "name": "tiny",
+        "dataset": "fashion-mnist",
+        "models": ["small-cnn"],
+        "losses": [{"name": "ce"}, {"name": "ms", "eta": 1.5}],
+        "seeds": [0, 1],
+        "epochs": [1],
+        "attacks": ["fgsm-8/255", "pgd-few-steps"],
+        "batch_size": 16,
+        "runs": str(tmp_path / "runs"),
+        "results": str(tmp_path / "results.json"),
+    }
+    return base | overrides
+
+
+def opts(data_dir: Path) -> RunOptions:
+    return RunOptions(device="cpu", data_dir=str(data_dir), progress=False, log=lambda s: None)
+
+
+def test_a_study_runs_resumes_and_reports(data_dir, tmp_path):
+    study = study_from_mapping(tiny(tmp_path, seeds=[0], variants=["standard", "train-loss"]))
+    results = run_study(study, opts(data_dir))
+    assert len(results["cells"]) == 2 * 2 * 2  # losses x variants x rows
+    for cell in results["cells"].values():
+        bits = unpack_bits(cell["bits"], cell["n"])
+        assert bits.sum() == cell["correct"] and cell["n"] == 16
+    before = Path(study.results).read_bytes()
+    start = time.perf_counter()
+    again = run_study(study, opts(data_dir))
+    assert time.perf_counter() - start < 5  # nothing retrained or re-attacked
+    assert again["cells"] == results["cells"]
+    assert Path(study.results).read_bytes() == before
+    table = to_markdown(study, results)
+    assert "| small-cnn | 1 | standard | pgd5@8/255 | ms-eta1.5 |" in table
+    assert "1 seed" in table  # one seed: only the paired margin, nothing called a difference
+
+
+def test_folders_encode_every_setting_and_never_collide(tmp_path):
+    etas = [{"name": "ms", "eta": e} for e in (0.75, 1.5, 1.4999999)]
+    study = study_from_mapping(tiny(tmp_path, losses=etas, epochs=[1, 3], seeds=[0, 1]))
+    folders = [c.folder() for c in train_cells(study)]
+    assert len(set(folders)) == len(folders) == 12
+    assert any("ms-eta1.4999999-e3-s1" in f.name for f in folders)
+    other = study_from_mapping(tiny(tmp_path, losses=etas, lr=3e-4))
+    assert not {c.folder() for c in train_cells(other)} & set(folders)
+
+
+def test_training_seed_and_attack_seed_move_independently(data_dir, tmp_path):
+    a = study_from_mapping(tiny(tmp_path / "a", seeds=[0], attack_seed=0))
+    b = study_from_mapping(tiny(tmp_path / "b", seeds=[0], attack_seed=1, runs=a.runs))
+    ra = run_study(a, opts(data_dir))
+    last = Path(a.runs) / "fashion-mnist-small-cnn-ce-e1-s0-bs16" / "last.pt"
+    written = last.stat().st_mtime_ns
+    rb = run_study(b, opts(data_dir))
+    assert last.stat().st_mtime_ns == written  # the same run, not trained again
+    assert {k: v["folder"] for k, v in ra["train"].items()} == {
+        k: v["folder"] for k, v in rb["train"].items()
+    }
+    seeds = {k.split("/", 5)[5]: v["attack"]["seed"] for k, v in rb["cells"].items()}
+    assert seeds == {"fgsm@8/255": None, "pgd5@8/255": 1}  # FGSM has no random start
+    c = study_from_mapping(tiny(tmp_path / "c", seeds=[1], attack_seed=0, runs=a.runs))
+    run_study(c, opts(data_dir))
+    w0 = torch.load(
+        Path(a.runs) / "fashion-mnist-small-cnn-ce-e1-s0-bs16" / "last.pt", weights_only=False
+    )
+    w1 = torch.load(
+        Path(a.runs) / "fashion-mnist-small-cnn-ce-e1-s1-bs16" / "last.pt", weights_only=False
+    )
+    assert not torch.equal(
+        w0["model"]["1.classifier.3.weight"], w1["model"]["1.classifier.3.weight"]
+    )
+
+
+def test_a_longer_run_starts_from_the_shorter_one(data_dir, tmp_path):
+    both = study_from_mapping(tiny(tmp_path, losses=[{"name": "ce"}], seeds=[0], epochs=[1, 2]))
+    run_study(both, opts(data_dir))
+    alone = study_from_mapping(
+        tiny(tmp_path / "alone", losses=[{"name": "ce"}], seeds=[0], epochs=[2])
+    )
+    run_study(alone, opts(data_dir))
+    name = "fashion-mnist-small-cnn-ce-e2-s0-bs16/last.pt"
+    a = torch.load(Path(both.runs) / name, weights_only=False)["model"]
+    b = torch.load(Path(alone.runs) / name, weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)  # bit-identical on the CPU
+
+
+def _run_and_report(spec: dict, data_dir: str) -> None:
+    torch.set_num_threads(1)
+    run_study(study_from_mapping(spec), opts(Path(data_dir)))
+
+
+def test_a_killed_study_resumes_to_the_same_results(data_dir, tmp_path):
+    spec = tiny(tmp_path / "killed")
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_run_and_report, args=(spec, str(data_dir)))
+    child.start()
+    results = Path(spec["results"])
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill once some, not all, attack cells are written
+        if results.exists() and len(json.loads(results.read_text())["cells"]) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    partial = json.loads(results.read_text())
+    assert 0 < len(partial["cells"]) < 8
+    _run_and_report(spec, str(data_dir))
+    resumed = json.loads(results.read_text())
+    clean = tiny(tmp_path / "clean")
+    _run_and_report(clean, str(data_dir))
+    uninterrupted = json.loads(Path(clean["results"]).read_text())
+
+    def comparable(results: dict) -> dict:
+        drop = {"checkpoint", "seconds"}  # paths and timings differ; everything else may not
+        return {
+            k: {f: v for f, v in c.items() if f not in drop} for k, c in results["cells"].items()
+        }
+
+    assert comparable(resumed) == comparable(uninterrupted)
+
+
+def test_statistics_agree_with_scipy():
+    values = [0.012, -0.004, 0.020, 0.007]
+    s = seed_interval(values)
+    ci = stats.ttest_1samp(values, 0).confidence_interval(0.95)
+    assert (s.low, s.high) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    assert s.std == pytest.approx(np.std(values, ddof=1), rel=1e-12)
+    one = seed_interval([0.5])
+    assert math.isnan(one.low) and one.n == 1
+    low, high = binomial_interval(37, 50)
+    ref = stats.binomtest(37, 50).proportion_ci(method="exact")
+    assert (low, high) == (ref.low, ref.high)
+
+
+def test_bits_round_trip():
+    x = torch.tensor([True, False, True, True, False, False, True, False, True, True, False])
+    assert (unpack_bits(pack_bits(x), len(x)) == x.numpy()).all()
+
+
+def test_comparisons_use_paired_seed_differences(data_dir, tmp_path):
+    study = study_from_mapping(tiny(tmp_path, attacks=["fgsm-8/255"]))
+    results = run_study(study, opts(data_dir))
+    (c,) = comparisons(study, results)
+    per_seed = []
+    for seed in (0, 1):
+        ms = results["cells"][f"small-cnn/ms-eta1.5/e1/s{seed}/standard/fgsm@8/255"]
+        ce = results["cells"][f"small-cnn/ce/e1/s{seed}/standard/fgsm@8/255"]
+        per_seed.append(ms["correct"] / ms["n"] - ce["correct"] / ce["n"])
+    assert c.difference.mean == pytest.approx(np.mean(per_seed), abs=1e-12)
+    assert c.difference.n == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"models": ["resnet99"]}, "unknown model 'resnet99'"),
+        ({"models": ["mlp"]}, "unknown model 'mlp'"),
+        ({"losses": [{"name": "ms", "etaa": 1.0}]}, "no parameter"),
+        ({"losses": [{"name": "ms", "eta": -1.0}]}, "eta"),
+        ({"losses": [{"name": "nope"}]}, "unknown loss 'nope'"),
+        ({"attacks": ["table3"]}, "unknown attack set 'table3'"),
+        ({"variants": ["bn-eval"]}, "unknown variant 'bn-eval'"),
+        ({"epochs": [0]}, "epochs"),
+        ({"colour": "red"}, "unknown key(s) colour"),
+        ({"losses": [{"name": "ce"}, {"name": "ce"}]}, "listed twice"),
+    ],
+)
+def test_bad_study_files_get_one_clear_message(tmp_path, change, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        study_from_mapping(tiny(tmp_path, **change))
+
+
+def test_a_results_file_of_other_settings_is_refused_untouched(data_dir, tmp_path):
+    study = study_from_mapping(tiny(tmp_path, seeds=[0], attacks=["fgsm-8/255"]))
+    run_study(study, opts(data_dir))
+    before = Path(study.results).read_bytes()
+    other = study_from_mapping(tiny(tmp_path, seeds=[0], attacks=["fgsm-8/255"], eval_limit=8))
+    with pytest.raises(UsageError, match="other settings"):
+        run_study(other, opts(data_dir))
+    assert Path(study.results).read_bytes() == before
+
+
+def test_cli_study_file_dry_run_and_report(data_dir, tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'name = "cli"\ndataset = "fashion-mnist"\nmodels = ["small-cnn"]\nseeds = [0]\n'
+        f'epochs = [1]\nattacks = ["fgsm-8/255"]\nbatch_size = 16\n'
+        f'runs = "{tmp_path / "runs"}"\nresults = "{tmp_path / "r.json"}"\n'
+        '[[losses]]\nname = "ce"\n[[losses]]\nname = "ms"\neta = 1.5\n'
+    )
+    assert load_study(path).losses[1].kwargs == {"eta": 1.5}
+    assert cli.main(["study", str(path), "--dry-run", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "train small-cnn/ce/e1/s0" in out and "estimated cost" in out
+    assert cli.main(["study", str(path), "--report"]) == 1  # nothing run yet: one line
+    assert "no results yet" in capsys.readouterr().err
+    args = ["study", str(path), "--device", "cpu", "--data-dir", str(data_dir), "--no-progress"]
+    assert cli.main(args) == 0
+    assert "| small-cnn | 1 | standard | fgsm@8/255 | ms-eta1.5 |" in capsys.readouterr().out
+    assert cli.main(["study", str(tmp_path / "missing.toml")]) == 1
+    path.write_text("name = [")
+    assert cli.main(["study", str(path)]) == 2
+
+
+def test_submitit_local_executor_runs_two_cells(data_dir, tmp_path):
+    pytest.importorskip("submitit", reason="submitit is the optional 'cluster' extra")
+    study = study_from_mapping(
+        tiny(tmp_path, losses=[{"name": "ce"}], seeds=[0, 1], attacks=["fgsm-8/255"])
+    )
+    o = opts(data_dir)
+    o.executor, o.executor_folder = "submitit-local", str(tmp_path / "submitit")
+    results = run_study(study, o)
+    assert set(results["train"]) == {"small-cnn/ce/e1/s0", "small-cnn/ce/e1/s1"}
+    assert all((Path(t["folder"]) / "best.pt").exists() for t in results["train"].values())
+    assert len(results["cells"]) == 2
