@@ -4,14 +4,14 @@ An *attack row* is one attack with fixed settings (the paper's four of Table 1, 
 four PGD rows, PGD-40 at a list of ε). An *evaluation variant* is one of the choices a paper
 could have made when it evaluated a model (see the study page of the docs):
 
-============== ==========================================================================
-standard       CE objective, eval-mode BatchNorm, ε in [0, 1] pixels, best.pt
-train-loss     the attack ascends the model's own training loss
-bn-train       BatchNorm in training mode (batch statistics) while the attack runs
-eps-normalised ε applied to normalised inputs: a pixel ε of ε·σ (σ the data set's std)
+=============== ========================================================================
+standard        CE objective, eval-mode BatchNorm, ε in [0, 1] pixels, best.pt
+train-loss      the attack ascends the model's own training loss
+bn-train        BatchNorm in training mode (batch statistics) while the attack runs
+eps-normalised  ε applied to normalised inputs: a pixel ε of ε·σ (σ the data set's std)
 probs-as-logits the attack's CE is applied to softmax probabilities instead of logits
-last-epoch     the last epoch's checkpoint instead of the best by test accuracy
-============== ==========================================================================
+last-epoch      the last epoch's checkpoint instead of the best by test accuracy
+=============== ========================================================================
 
 Variants change the model the attack sees, the objective or ε; the model that is *judged*
 is always the checkpoint's own, in eval mode (AutoAttack's convention in
