@@ -10,7 +10,12 @@ import pytest
 from test_data import write_idx
 
 from msanalysis import cli
+from msanalysis.training.accel import resolve_accel
 from msanalysis.training.train import TrainConfig, fit
+
+# Every test names its device: "auto" would initialise CUDA on a GPU machine before the
+# kill test forks.
+CPU = resolve_accel("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +43,7 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
             epochs=1,
             batch_size=16,
         )
-        fit(config, out / f"fashion-mnist-small-cnn-{loss}-s0", data_dir=root, progress=False)
+        fit(config, out / f"fashion-mnist-small-cnn-{loss}-s0", data_dir=root, accel=CPU, progress=False)
     return root, out
 
 
@@ -60,6 +65,8 @@ def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
         "--json",
         str(report),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     assert cli.main(args) == 0
     result = json.loads(report.read_text())
@@ -87,6 +94,8 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
         "--data-dir",
         str(data),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     assert cli.main(args) == 0
     first = json.loads((tmp_path / "results.json").read_text())
@@ -106,7 +115,10 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
 
 def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
     assert (
-        cli.main(["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"])
+        cli.main(
+            ["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]
+            + ["--device", "cpu"]
+        )
         == 1
     )
     assert "python -m msanalysis train" in capsys.readouterr().err
@@ -140,6 +152,8 @@ def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
         "--json",
         str(report),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     assert cli.main(args) == 0
     result = json.loads(report.read_text())
@@ -156,7 +170,7 @@ def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
 @pytest.mark.parametrize(
     "args,status",
     [
-        (["attack", "--checkpoint", "nowhere.pt"], 1),
+        (["attack", "--checkpoint", "nowhere.pt", "--device", "cpu"], 1),
         (["attack", "--checkpoint", "x.pt", "--attacks", "cw"], 2),
         (["attack", "--checkpoint", "x.pt", "--limit", "0"], 2),
         (["audit", "--checkpoint", "x.pt", "--steps", "0"], 2),
@@ -204,6 +218,8 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
         "--data-dir",
         str(data),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     assert cli.main([*common, "--out", str(reference)]) == 0

@@ -18,6 +18,7 @@ import torch
 from test_data import write_idx
 
 from msanalysis import cli
+from msanalysis.training.accel import resolve_accel
 from msanalysis.training.checkpoint import CheckpointError, atomic_write, read_checkpoint
 from msanalysis.training.data import batch_indices, load_dataset
 from msanalysis.training.losses import build_loss
@@ -40,6 +41,9 @@ CONFIG = TrainConfig(
     seed=3,
 )
 TIMING = ("seconds", "images_per_s")
+# Every test names its device: on a machine with a CUDA build, "auto" would initialise CUDA,
+# and the tests below that fork (SIGKILL resume, two gloo processes) must not inherit that.
+CPU = resolve_accel("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +104,7 @@ def test_train_one_epoch_equals_a_plain_loop(data_dir):
 
 
 def test_fit_writes_metrics_and_checkpoints_that_reload(data_dir, tmp_path):
-    metrics = fit(CONFIG, tmp_path, data_dir=data_dir, progress=False)
+    metrics = fit(CONFIG, tmp_path, data_dir=data_dir, accel=CPU, progress=False)
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert lines == metrics and [m["epoch"] for m in lines] == [1, 2]
     assert set(lines[0]) == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", *TIMING}
@@ -117,11 +121,11 @@ def test_fit_writes_metrics_and_checkpoints_that_reload(data_dir, tmp_path):
 
 
 def test_resume_continues_bit_identically(data_dir, tmp_path):
-    full = fit(CONFIG, tmp_path / "full", data_dir=data_dir, progress=False)
+    full = fit(CONFIG, tmp_path / "full", data_dir=data_dir, accel=CPU, progress=False)
     fit(
         dataclasses.replace(CONFIG, epochs=1), tmp_path / "split", data_dir=data_dir, progress=False
     )
-    resumed = fit(CONFIG, tmp_path / "split", data_dir=data_dir, progress=False)
+    resumed = fit(CONFIG, tmp_path / "split", data_dir=data_dir, accel=CPU, progress=False)
     assert without_timing(resumed) == without_timing(full)
     assert_same_weights(
         weights(tmp_path / "split" / "last.pt"), weights(tmp_path / "full" / "last.pt")
@@ -133,6 +137,7 @@ def test_resume_continues_bit_identically(data_dir, tmp_path):
             dataclasses.replace(CONFIG, lr=1e-2),
             tmp_path / "split",
             data_dir=data_dir,
+            accel=CPU,
             progress=False,
         )
 
@@ -168,6 +173,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 
 def test_cli_errors(data_dir, tmp_path, capsys):
     base = ["train", "--data-dir", str(data_dir), "--out", str(tmp_path), "--epochs", "1"]
+    base += ["--device", "cpu"]
     assert cli.main([*base, "--eta", "-1"]) == 2
     assert "eta=-1.0 is out of range" in capsys.readouterr().err
     assert cli.main([*base, "--model", "mlp"]) == 2
@@ -189,6 +195,8 @@ CLI_ARGS = [
     "--seed",
     "1",
     "--no-progress",
+    "--device",
+    "cpu",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
+from .train import add_accel_arguments, resolve_accel_arguments
 
 HELP = "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) of a checkpoint"
 
@@ -54,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", help="write the results to this JSON file")
     add_common_arguments(parser)
+    add_accel_arguments(
+        parser, what="attacks' gradient steps (accuracy is always measured in fp32)"
+    )
 
 
 def parse_attack_names(text: str) -> list[str]:
@@ -75,10 +79,15 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.robustness import accuracies, load_target, objective_for, write_json_atomic
 
     target = load_target(
-        args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device
+        args.checkpoint,
+        limit=args.limit,
+        data_dir=args.data_dir,
+        accel=resolve_accel_arguments(args),
     )
     objective = objective_for(target, args.objective)
-    attacks = {n: paper_attack(n, target.model, objective=objective, seed=args.seed) for n in names}
+    attacks = {
+        n: paper_attack(n, target.attack_model, objective=objective, seed=args.seed) for n in names
+    }
     correct = accuracies(target, attacks, batch_size=args.batch_size, progress=args.progress)
     result = {
         **target.describe(),

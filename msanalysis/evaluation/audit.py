@@ -67,9 +67,18 @@ class SoftmaxOutput(nn.Module):
 
 
 def gradient_statistics(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 256
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    batch_size: int = 256,
+    device: torch.device | None = None,
 ) -> dict[str, float]:
     """Cheap masking signs at the clean images, for the CE objective.
+
+    Each batch is moved to ``device`` (default: the model's), as
+    :func:`~msanalysis.attacks.evaluate.correct_under` does, so images on the CPU and a model
+    on a GPU work; the counts are summed on that device and read once at the end.
 
     Returns:
       zero_gradient_samples: fraction of samples whose input gradient is exactly zero everywhere;
@@ -78,23 +87,30 @@ def gradient_statistics(
       mean_true_probability: mean softmax probability of the true class.
     """
     pgd = PGD(model, steps=0, random_start=False)  # only for its gradient helper and mode handling
+    device = device or next(model.parameters()).device
     modes = [m.training for m in model.modules()]
     model.eval()
-    zero_samples = zero_entries = saturated = prob = 0.0
+    sums = torch.zeros(4, dtype=torch.float64, device=device)
     try:
         with torch.enable_grad():
             for start in range(0, len(images), batch_size):
-                x, y = images[start : start + batch_size], labels[start : start + batch_size]
+                x = images[start : start + batch_size].to(device)
+                y = labels[start : start + batch_size].to(device)
                 grad, _, logits = pgd.gradient(x, y)
                 flat = grad.flatten(1) == 0
-                zero_samples += float(flat.all(1).sum())
-                zero_entries += float(flat.float().mean(1).sum())
                 p = torch.softmax(logits, 1)
-                saturated += float((p.amax(1) == 1).sum())
-                prob += float(p.gather(1, y[:, None]).sum())
+                sums += torch.stack(
+                    [
+                        flat.all(1).sum(),
+                        flat.float().mean(1).sum(),
+                        (p.amax(1) == 1).sum(),
+                        p.gather(1, y[:, None]).sum(),
+                    ]
+                ).double()
     finally:
         for m, training in zip(model.modules(), modes):
             m.training = training
+    zero_samples, zero_entries, saturated, prob = sums.tolist()
     n = len(images)
     return {
         "zero_gradient_samples": zero_samples / n,
