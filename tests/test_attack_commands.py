@@ -43,7 +43,13 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
             epochs=1,
             batch_size=16,
         )
-        fit(config, out / f"fashion-mnist-small-cnn-{loss}-s0", data_dir=root, accel=CPU, progress=False)
+        fit(
+            config,
+            out / f"fashion-mnist-small-cnn-{loss}-s0",
+            data_dir=root,
+            accel=CPU,
+            progress=False,
+        )
     return root, out
 
 
@@ -245,3 +251,47 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
     assert 0 < len(partial["cells"]) < len(expected)
     assert cli.main([*common, "--out", str(killed)]) == 0
     assert json.loads((killed / "results.json").read_text())["cells"] == expected
+
+
+def test_attack_under_bf16_autocast_is_measured_in_float32(runs, tmp_path):
+    """--precision bf16 --memory-format channels_last: the attacks' gradients run under CPU
+    autocast, the accuracies are float32 forward passes (the clean one equals the fp32 run's)."""
+    data, out = runs
+    reports = {}
+    for precision in ("fp32", "bf16"):
+        reports[precision] = tmp_path / f"{precision}.json"
+        args = ["attack", "--checkpoint", str(out / "fashion-mnist-small-cnn-ms-s0/best.pt")]
+        args += ["--attacks", "pgd", "--limit", "12", "--data-dir", str(data), "--no-progress"]
+        args += ["--device", "cpu", "--precision", precision, "--memory-format", "channels_last"]
+        assert cli.main([*args, "--json", str(reports[precision])]) == 0
+    fp32, bf16 = (json.loads(reports[p].read_text()) for p in ("fp32", "bf16"))
+    assert (bf16["attack_precision"], bf16["measured_precision"]) == ("bf16", "fp32")
+    assert bf16["memory_format"] == "channels_last" and fp32["attack_precision"] == "fp32"
+    assert bf16["clean_accuracy"] == fp32["clean_accuracy"]
+    assert 0 <= bf16["attacks"]["pgd"]["accuracy"] <= bf16["clean_accuracy"]
+
+
+def test_attack_model_runs_under_autocast_and_stays_in_the_ball(runs):
+    """One PGD batch through the bf16 attack model: bf16 inside, float32 logits out, and the
+    adversarial images inside the eps-ball and [0, 1]."""
+    import torch
+
+    from msanalysis.attacks import paper_attack
+    from msanalysis.evaluation.robustness import load_target
+
+    data, out = runs
+    accel = resolve_accel("cpu", precision="bf16", memory_format="channels_last")
+    target = load_target(
+        out / "fashion-mnist-small-cnn-ms-s0/best.pt", limit=8, data_dir=data, accel=accel
+    )
+    conv = next(m for m in target.attack_model.modules() if isinstance(m, torch.nn.Conv2d))
+    dtypes = []
+    conv.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+    assert target.attack_model(target.images).dtype == torch.float32
+    assert target.model(target.images).dtype == torch.float32
+    assert dtypes == [torch.bfloat16, torch.float32]  # attack model, then measuring model
+    pgd = paper_attack("pgd", target.attack_model, objective="ce", seed=0)
+    adv = pgd(target.images, target.labels)
+    # eps is a float64 number; the float32 clamp may round it by one ulp of 1.0 (6e-8).
+    assert (adv - target.images).abs().max() <= pgd.eps + 1e-7
+    assert adv.min() >= 0 and adv.max() <= 1
