@@ -142,7 +142,9 @@ def train_one_epoch(
     totals = torch.zeros(3, dtype=torch.float64, device=accel.device)  # loss sum, correct, images
     bar = tqdm(
         batches,
-        total=-(-len(data) // config.batch_size),
+        total=len(data) // config.batch_size
+        if config.drop_last
+        else -(-len(data) // config.batch_size),
         desc=f"epoch {epoch + 1}",
         disable=not progress,
         leave=False,
