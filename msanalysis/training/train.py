@@ -47,7 +47,7 @@ from .data import (
     load_dataset,
     to_float,
 )
-from .distributed import Dist, all_reduce_sum
+from .distributed import SINGLE_PROCESS, Dist, all_reduce_sum
 from .losses import build_loss
 from .models import build_model
 
@@ -88,7 +88,8 @@ class TrainConfig:
     drop_last: bool = False
 
     def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
-        """Fields (epochs aside: a run may be extended) where ``other`` differs: name -> (self, other)."""
+        """Fields (epochs aside: a run may be extended) where ``other`` differs:
+        name -> (self, other)."""
         mine, theirs = asdict(self), asdict(other)
         return {k: (mine[k], theirs[k]) for k in mine if k != "epochs" and mine[k] != theirs[k]}
 
@@ -113,7 +114,7 @@ def train_one_epoch(
     config: TrainConfig,
     epoch: int,
     accel: Accel | None = None,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
     progress: bool = False,
     after_batch: AfterBatch | None = None,
 ) -> dict[str, float]:
@@ -184,7 +185,7 @@ def evaluate(
     *,
     batch_size: int = 512,
     accel: Accel | None = None,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
 ) -> dict[str, float]:
     """Mean loss and accuracy over ``data``, in float32 (each process takes its share; summed).
 
@@ -279,7 +280,8 @@ def _resume(
     if diff:
         listed = ", ".join(f"{k}={old!r} (now {new!r})" for k, (new, old) in diff.items())
         raise CheckpointError(
-            f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out"
+            f"{last} was made with {listed}: pass the same settings to resume, "
+            "--no-resume to start over, or another --out"
         )
     net.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -333,7 +335,7 @@ def fit(
     accel: Accel | None = None,
     resume: bool = True,
     compile_model: bool = False,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
     progress: bool = True,
     after_batch: AfterBatch | None = None,
 ) -> list[dict[str, float]]:
