@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -300,10 +300,8 @@ def _resume(
 def _prepare(
     net: nn.Module, accel: Accel, dist: Dist, compile_model: bool
 ) -> tuple[nn.Module, nn.Module]:
-    """(training model, evaluation model): the network on its device in its memory format,
-    wrapped for DDP (training only: evaluation needs no gradient synchronisation) and
-    torch.compile as asked."""
-    net = accel.module(net)
+    """(training model, evaluation model): ``net`` (on ``accel``'s device) wrapped for DDP
+    (training only: evaluation needs no gradient synchronisation) and torch.compile as asked."""
     model = net
     if dist.world_size > 1:
         ids = [accel.device.index] if accel.device.type == "cuda" else None
@@ -362,6 +360,8 @@ def fit(
       UsageError: compile_model with training batches of more than one shape.
     """
     accel = accel or resolve_accel("auto", local_rank=dist.local_rank)
+    if accel.device.type == "cuda" and accel.device.index is None:  # DDP needs one GPU's index
+        accel = replace(accel, device=torch.device("cuda", dist.local_rank))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     train = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.limit_train)
@@ -372,7 +372,9 @@ def fit(
     loss_fn = build_loss(config.loss, **config.loss_params).to(accel.device)
     with torch.random.fork_rng(devices=[]):  # only the CPU generator is ever drawn from
         torch.manual_seed(config.seed)
-        net = build_network(config)
+        # On the device before the optimizer exists: a resumed optimizer's state then lands
+        # beside the parameters (load_state_dict casts it to their device).
+        net = accel.module(build_network(config))
         optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
         if resume and (out / "last.pt").exists():
             state = _resume(out, config, net, optimizer, dist)
