@@ -10,7 +10,12 @@ import pytest
 from test_data import write_idx
 
 from msanalysis import cli
+from msanalysis.training.accel import resolve_accel
 from msanalysis.training.train import TrainConfig, fit
+
+# Every test names its device: "auto" would initialise CUDA on a GPU machine before the
+# kill test forks.
+CPU = resolve_accel("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +28,7 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
     for prefix, n in (("train", 64), ("t10k", 24)):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels):
+        for image, k in zip(images, labels, strict=True):
             r, c = divmod(int(k), 5)
             image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
@@ -38,7 +43,13 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
             epochs=1,
             batch_size=16,
         )
-        fit(config, out / f"fashion-mnist-small-cnn-{loss}-s0", data_dir=root, progress=False)
+        fit(
+            config,
+            out / f"fashion-mnist-small-cnn-{loss}-s0",
+            data_dir=root,
+            accel=CPU,
+            progress=False,
+        )
     return root, out
 
 
@@ -60,6 +71,8 @@ def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
         "--json",
         str(report),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     assert cli.main(args) == 0
     result = json.loads(report.read_text())
@@ -87,6 +100,8 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
         "--data-dir",
         str(data),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     assert cli.main(args) == 0
     first = json.loads((tmp_path / "results.json").read_text())
@@ -106,7 +121,10 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
 
 def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
     assert (
-        cli.main(["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"])
+        cli.main(
+            ["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]
+            + ["--device", "cpu"]
+        )
         == 1
     )
     assert "python -m msanalysis train" in capsys.readouterr().err
@@ -140,6 +158,8 @@ def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
         "--json",
         str(report),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     assert cli.main(args) == 0
     result = json.loads(report.read_text())
@@ -156,7 +176,7 @@ def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
 @pytest.mark.parametrize(
     "args,status",
     [
-        (["attack", "--checkpoint", "nowhere.pt"], 1),
+        (["attack", "--checkpoint", "nowhere.pt", "--device", "cpu"], 1),
         (["attack", "--checkpoint", "x.pt", "--attacks", "cw"], 2),
         (["attack", "--checkpoint", "x.pt", "--limit", "0"], 2),
         (["audit", "--checkpoint", "x.pt", "--steps", "0"], 2),
@@ -204,6 +224,8 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
         "--data-dir",
         str(data),
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     assert cli.main([*common, "--out", str(reference)]) == 0
@@ -229,3 +251,47 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
     assert 0 < len(partial["cells"]) < len(expected)
     assert cli.main([*common, "--out", str(killed)]) == 0
     assert json.loads((killed / "results.json").read_text())["cells"] == expected
+
+
+def test_attack_under_bf16_autocast_is_measured_in_float32(runs, tmp_path):
+    """--precision bf16 --memory-format channels_last: the attacks' gradients run under CPU
+    autocast, the accuracies are float32 forward passes (the clean one equals the fp32 run's)."""
+    data, out = runs
+    reports = {}
+    for precision in ("fp32", "bf16"):
+        reports[precision] = tmp_path / f"{precision}.json"
+        args = ["attack", "--checkpoint", str(out / "fashion-mnist-small-cnn-ms-s0/best.pt")]
+        args += ["--attacks", "pgd", "--limit", "12", "--data-dir", str(data), "--no-progress"]
+        args += ["--device", "cpu", "--precision", precision, "--memory-format", "channels_last"]
+        assert cli.main([*args, "--json", str(reports[precision])]) == 0
+    fp32, bf16 = (json.loads(reports[p].read_text()) for p in ("fp32", "bf16"))
+    assert (bf16["attack_precision"], bf16["measured_precision"]) == ("bf16", "fp32")
+    assert bf16["memory_format"] == "channels_last" and fp32["attack_precision"] == "fp32"
+    assert bf16["clean_accuracy"] == fp32["clean_accuracy"]
+    assert 0 <= bf16["attacks"]["pgd"]["accuracy"] <= bf16["clean_accuracy"]
+
+
+def test_attack_model_runs_under_autocast_and_stays_in_the_ball(runs):
+    """One PGD batch through the bf16 attack model: bf16 inside, float32 logits out, and the
+    adversarial images inside the eps-ball and [0, 1]."""
+    import torch
+
+    from msanalysis.attacks import paper_attack
+    from msanalysis.evaluation.robustness import load_target
+
+    data, out = runs
+    accel = resolve_accel("cpu", precision="bf16", memory_format="channels_last")
+    target = load_target(
+        out / "fashion-mnist-small-cnn-ms-s0/best.pt", limit=8, data_dir=data, accel=accel
+    )
+    conv = next(m for m in target.attack_model.modules() if isinstance(m, torch.nn.Conv2d))
+    dtypes = []
+    conv.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+    assert target.attack_model(target.images).dtype == torch.float32
+    assert target.model(target.images).dtype == torch.float32
+    assert dtypes == [torch.bfloat16, torch.float32]  # attack model, then measuring model
+    pgd = paper_attack("pgd", target.attack_model, objective="ce", seed=0)
+    adv = pgd(target.images, target.labels)
+    # eps is a float64 number; the float32 clamp may round it by one ulp of 1.0 (6e-8).
+    assert (adv - target.images).abs().max() <= pgd.eps + 1e-7
+    assert adv.min() >= 0 and adv.max() <= 1

@@ -1,4 +1,5 @@
-"""The masking audit: noise margins, verdicts computed from the numbers, and a planted masked model."""
+"""The masking audit: noise margins, verdicts computed from the numbers, a planted masked
+model."""
 
 from __future__ import annotations
 
@@ -116,6 +117,7 @@ def test_summarise_decides_from_the_numbers():
                 "sweep",
                 "sweep",
             ],
+            strict=True,
         )
     )
     model = {k: half for k in names} | {"clean": ones, "sweep-eps255/255": zeros}
@@ -145,3 +147,31 @@ def test_missing_square_is_reported_as_skipped(monkeypatch):
     report = summarise(run_audit(model, x, y, SMALL), SMALL)
     assert "torchattacks is not installed" in report["skipped"]["square"]
     assert not any(r["attack"].startswith("square") for r in report["rows"])
+
+
+class DeviceGuard(nn.Module):
+    """Records the device of every batch it is given, then runs a linear layer on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(4, 3)
+        self.seen: list[torch.device] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x.device)
+        return self.linear(x.flatten(1))
+
+
+def test_gradient_statistics_moves_batches_to_the_models_device():
+    """A model on another device than its images (a GPU model, CPU images: the audit's last
+    step once crashed there). 'meta' stands in for the GPU on a CPU-only machine: the batch
+    must reach the model on the model's device; the run then stops where meta tensors have no
+    values (reading a label), past the forward pass that a device mismatch would have failed."""
+    guard = DeviceGuard().to("meta")
+    images, labels = torch.rand(6, 1, 2, 2), torch.randint(0, 3, (6,))
+    with pytest.raises(RuntimeError, match="meta tensors"):
+        gradient_statistics(guard, images, labels, batch_size=4)
+    assert guard.seen == [torch.device("meta")]
+    cpu = DeviceGuard()
+    stats = gradient_statistics(cpu, images, labels, batch_size=4)
+    assert cpu.seen == [torch.device("cpu")] * 2 and 0 < stats["mean_true_probability"] < 1

@@ -17,9 +17,9 @@ from msanalysis.training.data import (
     crop_flip,
     draw_crop_flip,
     epoch_generator,
+    eval_batches,
     load_dataset,
     read_idx,
-    shard,
 )
 
 
@@ -205,7 +205,7 @@ def test_batches_are_a_permutation_fixed_by_seed_and_epoch():
     batches = epoch(0, 3)
     assert [len(b) for b in batches] == [4, 4, 2]
     assert sorted(torch.cat(batches).tolist()) == list(range(10))
-    assert all(torch.equal(a, b) for a, b in zip(batches, epoch(0, 3)))
+    assert all(torch.equal(a, b) for a, b in zip(batches, epoch(0, 3), strict=True))
     assert not torch.equal(torch.cat(batches), torch.cat(epoch(0, 4)))
     assert not torch.equal(torch.cat(epoch(1, 0)), torch.cat(epoch(0, 1)))  # no seed+epoch aliasing
 
@@ -217,17 +217,24 @@ def test_processes_share_each_global_batch():
         for r in range(2)
     ]
     assert len(parts[0]) == len(parts[1]) == 3
-    for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts):
+    for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts, strict=True):
         assert size == size_a == size_b == len(full)
         assert sorted(torch.cat([a, b]).tolist()) == sorted(full.tolist())
     # A last batch smaller than the number of processes is dropped (9 = 4+4+1 over 3 processes).
     assert len(list(batch_indices(9, batch_size=4, seed=0, epoch=0, rank=2, world_size=3))) == 2
-    assert sorted(
-        torch.cat(
-            shard(7, batch_size=2, rank=0, world_size=2)
-            + shard(7, batch_size=2, rank=1, world_size=2)
-        ).tolist()
-    ) == list(range(7))
+    assert len(list(batch_indices(9, batch_size=4, seed=0, epoch=0, drop_last=True))) == 2
+
+
+@pytest.mark.parametrize("n,world_size", [(7, 2), (3, 4), (1, 3), (8, 1)])
+def test_eval_batches_cover_each_image_once_in_one_shape(n, world_size):
+    """Every process gets the same number of batches of one size (n < processes included)."""
+    plans = [
+        eval_batches(n, batch_size=2, rank=r, world_size=world_size) for r in range(world_size)
+    ]
+    assert len({len(plan) for plan in plans}) == 1
+    assert len({len(idx) for plan in plans for idx, _ in plan}) == 1
+    real = [int(i) for plan in plans for idx, valid in plan for i in idx[:valid]]
+    assert sorted(real) == list(range(n))
 
 
 def test_crop_flip_matches_a_per_image_reference():

@@ -18,8 +18,11 @@ import torch
 from test_data import write_idx
 
 from msanalysis import cli
+from msanalysis.errors import UsageError
+from msanalysis.training.accel import resolve_accel
 from msanalysis.training.checkpoint import CheckpointError, atomic_write, read_checkpoint
 from msanalysis.training.data import batch_indices, load_dataset
+from msanalysis.training.distributed import Dist
 from msanalysis.training.losses import build_loss
 from msanalysis.training.train import (
     TrainConfig,
@@ -40,6 +43,9 @@ CONFIG = TrainConfig(
     seed=3,
 )
 TIMING = ("seconds", "images_per_s")
+# Every test names its device: on a machine with a CUDA build, "auto" would initialise CUDA,
+# and the tests below that fork (SIGKILL resume, two gloo processes) must not inherit that.
+CPU = resolve_accel("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +58,7 @@ def data_dir(tmp_path_factory) -> Path:
     for prefix, n in (("train", 96), ("t10k", 40)):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels):
+        for image, k in zip(images, labels, strict=True):
             r, c = divmod(int(k), 5)
             image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
@@ -100,7 +106,7 @@ def test_train_one_epoch_equals_a_plain_loop(data_dir):
 
 
 def test_fit_writes_metrics_and_checkpoints_that_reload(data_dir, tmp_path):
-    metrics = fit(CONFIG, tmp_path, data_dir=data_dir, progress=False)
+    metrics = fit(CONFIG, tmp_path, data_dir=data_dir, accel=CPU, progress=False)
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert lines == metrics and [m["epoch"] for m in lines] == [1, 2]
     assert set(lines[0]) == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", *TIMING}
@@ -117,11 +123,11 @@ def test_fit_writes_metrics_and_checkpoints_that_reload(data_dir, tmp_path):
 
 
 def test_resume_continues_bit_identically(data_dir, tmp_path):
-    full = fit(CONFIG, tmp_path / "full", data_dir=data_dir, progress=False)
+    full = fit(CONFIG, tmp_path / "full", data_dir=data_dir, accel=CPU, progress=False)
     fit(
         dataclasses.replace(CONFIG, epochs=1), tmp_path / "split", data_dir=data_dir, progress=False
     )
-    resumed = fit(CONFIG, tmp_path / "split", data_dir=data_dir, progress=False)
+    resumed = fit(CONFIG, tmp_path / "split", data_dir=data_dir, accel=CPU, progress=False)
     assert without_timing(resumed) == without_timing(full)
     assert_same_weights(
         weights(tmp_path / "split" / "last.pt"), weights(tmp_path / "full" / "last.pt")
@@ -133,6 +139,7 @@ def test_resume_continues_bit_identically(data_dir, tmp_path):
             dataclasses.replace(CONFIG, lr=1e-2),
             tmp_path / "split",
             data_dir=data_dir,
+            accel=CPU,
             progress=False,
         )
 
@@ -168,6 +175,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 
 def test_cli_errors(data_dir, tmp_path, capsys):
     base = ["train", "--data-dir", str(data_dir), "--out", str(tmp_path), "--epochs", "1"]
+    base += ["--device", "cpu"]
     assert cli.main([*base, "--eta", "-1"]) == 2
     assert "eta=-1.0 is out of range" in capsys.readouterr().err
     assert cli.main([*base, "--model", "mlp"]) == 2
@@ -175,7 +183,7 @@ def test_cli_errors(data_dir, tmp_path, capsys):
     assert "cifar-10-python.tar.gz" in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------------------ killed and parallel runs
+# ---------------------------------------------------------------------- killed and parallel runs
 
 CLI_ARGS = [
     "--model",
@@ -189,6 +197,8 @@ CLI_ARGS = [
     "--seed",
     "1",
     "--no-progress",
+    "--device",
+    "cpu",
 ]
 
 
@@ -211,7 +221,8 @@ def read_metrics(folder: Path) -> list[dict]:
 
 
 def _run_slowly(args: list[str]) -> None:
-    """A training process that sleeps after each batch (the test-only hook), so it can be killed mid-epoch."""
+    """A training process that sleeps after each batch (the test-only hook), so that it can be
+    killed mid-epoch."""
     os.environ["MSANALYSIS_TEST_BATCH_DELAY"] = "0.15"
     torch.set_num_threads(1)
     sys.exit(cli.main(args))
@@ -271,11 +282,13 @@ def free_port() -> int:
 def test_two_gloo_processes_match_one_process(data_dir, tmp_path):
     """Two CPU processes (gloo, DDP) over the same global batches end with the same weights."""
     single, multi = tmp_path / "single", tmp_path / "multi"
-    run_in_this_process(train_args(data_dir, single, "--epochs", "1"))
-    # fork, as DataLoader workers do (each sets one thread): the children need not import torch again.
+    # --limit-test 1: the second process has no test image and still runs the same passes.
+    run_in_this_process(train_args(data_dir, single, "--epochs", "1", "--limit-test", "1"))
+    # fork, as DataLoader workers do (each sets one thread): the children need not import torch
+    # again.
     torch.multiprocessing.start_processes(
         _rank_main,
-        args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")),
+        args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1", "--limit-test", "1")),
         nprocs=2,
         start_method="fork",
     )
@@ -288,3 +301,137 @@ def test_two_gloo_processes_match_one_process(data_dir, tmp_path):
     (one,), (two,) = read_metrics(single), read_metrics(multi)
     assert two["test_acc"] == one["test_acc"]
     assert two["train_loss"] == pytest.approx(one["train_loss"], rel=1e-5)
+
+
+# ---------------------------------------------------------------- the accelerated path on the CPU
+
+FAST = resolve_accel("cpu", precision="bf16", memory_format="channels_last")
+TINY = dataclasses.replace(CONFIG, augment=True, limit_train=40, limit_test=20)  # 16 + 16 + 8
+
+
+def test_auto_picks_the_cuda_defaults_only_on_a_gpu(monkeypatch):
+    cpu = resolve_accel("auto") if not torch.cuda.is_available() else resolve_accel("cpu")
+    assert (cpu.device.type, cpu.precision, cpu.memory_format) == ("cpu", "fp32", "contiguous")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # torch.device() needs no GPU
+    gpu = resolve_accel("cuda", local_rank=1)
+    # A bare "cuda" names the process's GPU: DDP's device_ids must not be [None].
+    assert (str(gpu.device), gpu.precision, gpu.memory_format) == (
+        "cuda:1",
+        "bf16",
+        "channels_last",
+    )
+    assert resolve_accel("auto", precision="fp32").precision == "fp32"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        resolve_accel("cuda")
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        resolve_accel("cpu", precision="fp16")
+
+
+def test_training_runs_bf16_channels_last_and_evaluation_float32(data_dir):
+    """The same loop on the CPU: autocast makes the convolutions bf16, the batches are
+    channels_last; evaluation (which picks best.pt) stays float32 whatever the settings."""
+    data = load_dataset("fashion-mnist", "train", data_dir=data_dir, limit=TINY.limit_train)
+    net = FAST.module(build_network(TINY))
+    conv = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+    seen = []
+    conv.register_forward_hook(
+        lambda m, inputs, out: seen.append(
+            (out.dtype, inputs[0].is_contiguous(memory_format=torch.channels_last))
+        )
+    )
+    loss_fn = build_loss("ms", eta=1.5)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    row = train_one_epoch(net, loss_fn, optimizer, data, config=TINY, epoch=0, accel=FAST)
+    assert row["images"] == 40 and seen == [(torch.bfloat16, True)] * 3
+    seen.clear()
+    evaluate(net, loss_fn, data, batch_size=16, accel=FAST)
+    assert seen == [(torch.float32, True)] * 3  # 40 images: 3 padded batches of 16
+
+
+def test_accelerated_run_resumes_bit_identically(data_dir, tmp_path):
+    """bf16 + channels_last + augmentation, stopped after epoch 1 and resumed from a
+    checkpoint that (as older files do) carries CUDA generator states: same as no stop."""
+    full = fit(TINY, tmp_path / "full", data_dir=data_dir, accel=FAST, progress=False)
+    split = tmp_path / "split"
+    fit(dataclasses.replace(TINY, epochs=1), split, data_dir=data_dir, accel=FAST, progress=False)
+    checkpoint = read_checkpoint(split / "last.pt")
+    assert set(checkpoint["rng"]) == {"torch"}  # no CUDA state: resumes on any number of GPUs
+    checkpoint["rng"]["cuda"] = [torch.zeros(16, dtype=torch.uint8)] * 8  # an 8-GPU machine's
+    torch.save(checkpoint, split / "last.pt")
+    resumed = fit(TINY, split, data_dir=data_dir, accel=FAST, progress=False)
+    assert without_timing(resumed) == without_timing(full)
+    assert_same_weights(weights(split / "last.pt"), weights(tmp_path / "full" / "last.pt"))
+
+
+def test_compiled_training_needs_one_batch_shape(data_dir, tmp_path):
+    with pytest.raises(UsageError, match="not a multiple of the batch size 16.*--drop-last"):
+        fit(TINY, tmp_path, data_dir=data_dir, accel=CPU, compile_model=True, progress=False)
+    with pytest.raises(UsageError, match="divisible by the 3 processes"):
+        fit(
+            dataclasses.replace(TINY, drop_last=True),
+            tmp_path,
+            data_dir=data_dir,
+            compile_model=True,
+            accel=CPU,
+            dist=Dist(rank=0, world_size=3),
+            progress=False,
+        )
+
+
+@pytest.mark.slow
+def test_compiled_fit_keeps_one_graph_for_training_and_one_for_evaluation(
+    data_dir, tmp_path, monkeypatch
+):
+    """Two epochs of 16 + 16 (+ 8 dropped) training images and 20 test images: dynamo traces
+    the training step once and the evaluation once, never again (no recompiles). The
+    aot_eager backend traces exactly as inductor does but compiles no C++ (seconds, not
+    minutes); inductor itself is the next test."""
+    from torch._dynamo.utils import counters
+
+    compile_ = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda m: compile_(m, backend="aot_eager"))
+    torch._dynamo.reset()
+    counters.clear()
+    config = dataclasses.replace(TINY, drop_last=True)
+    run = dict(data_dir=data_dir, accel=FAST, progress=False)
+    compiled = fit(config, tmp_path / "compiled", compile_model=True, **run)
+    assert counters["stats"]["unique_graphs"] == 2 and counters["frames"]["ok"] == 2
+    eager = fit(config, tmp_path / "eager", **run)
+    # aot_eager runs the same ATen ops in the same order: equal up to bf16 rounding of
+    # recomputed intermediates (a bf16 ulp is 2**-8 relative).
+    for a, b in zip(compiled, eager, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-2)
+        assert a["test_loss"] == pytest.approx(b["test_loss"], rel=1e-2)
+
+
+@pytest.mark.slow
+def test_one_inductor_compiled_step_under_bf16_and_channels_last():
+    """torch.compile's default backend (inductor, C++ kernels built with gcc) on one training
+    step of a tiny network; tens of seconds on a loaded 2-core machine."""
+    import shutil
+
+    if shutil.which("gcc") is None and shutil.which("cc") is None:
+        pytest.skip("torch.compile's inductor backend on the CPU needs a C compiler (gcc/cc)")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 8 * 8, 10),
+    )
+    FAST.module(net)
+    x, y = torch.rand(4, 1, 8, 8), torch.randint(0, 10, (4,))
+    loss_fn = build_loss("ms", eta=1.5)
+
+    def step(model):
+        with FAST.forward():
+            logits = model(FAST.images(x)).float()
+        loss = loss_fn(logits, y)
+        (grad,) = torch.autograd.grad(loss, net[0].weight)
+        return loss.detach(), grad
+
+    (loss_c, grad_c), (loss_e, grad_e) = step(torch.compile(net)), step(net)
+    # bf16 autocast: inductor may fuse and round at other points; 2 bf16 ulps (2**-7).
+    torch.testing.assert_close(loss_c, loss_e, rtol=2**-7, atol=1e-3)
+    torch.testing.assert_close(grad_c, grad_e, rtol=2**-7, atol=1e-3)

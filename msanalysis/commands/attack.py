@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
+from .train import add_accel_arguments, resolve_accel_arguments
 
-HELP = "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) of a checkpoint"
+HELP = (
+    "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) "
+    "of a checkpoint"
+)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +19,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--objective",
         default="ce",
         choices=["ce", "margin", "dlr", "train-loss"],
-        help="loss the attacks ascend; train-loss: the checkpoint's own training loss (default: %(default)s)",
+        help="loss the attacks ascend; train-loss: the checkpoint's own training loss "
+        "(default: %(default)s)",
     )
     parser.add_argument("--limit", type=int, help="attack only the first N test images")
     parser.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
@@ -54,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", help="write the results to this JSON file")
     add_common_arguments(parser)
+    add_accel_arguments(
+        parser, what="attacks' gradient steps (accuracy is always measured in fp32)"
+    )
 
 
 def parse_attack_names(text: str) -> list[str]:
@@ -63,7 +71,8 @@ def parse_attack_names(text: str) -> list[str]:
     unknown = [n for n in names if n not in PAPER_ATTACKS]
     if unknown or not names:
         raise UsageError(
-            f"--attacks: unknown or empty {unknown or text!r}; choose from {', '.join(PAPER_ATTACKS)}"
+            f"--attacks: unknown or empty {unknown or text!r}; "
+            f"choose from {', '.join(PAPER_ATTACKS)}"
         )
     return names
 
@@ -75,10 +84,15 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.robustness import accuracies, load_target, objective_for, write_json_atomic
 
     target = load_target(
-        args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device
+        args.checkpoint,
+        limit=args.limit,
+        data_dir=args.data_dir,
+        accel=resolve_accel_arguments(args),
     )
     objective = objective_for(target, args.objective)
-    attacks = {n: paper_attack(n, target.model, objective=objective, seed=args.seed) for n in names}
+    attacks = {
+        n: paper_attack(n, target.attack_model, objective=objective, seed=args.seed) for n in names
+    }
     correct = accuracies(target, attacks, batch_size=args.batch_size, progress=args.progress)
     result = {
         **target.describe(),
@@ -88,10 +102,12 @@ def run(args: argparse.Namespace) -> int:
             n: {"settings": a.settings(), "accuracy": float(correct[n].float().mean())}
             for n, a in attacks.items()
         },
-        "convention": "a sample counts as robust only if classified correctly both clean and attacked",
+        "convention": "a sample counts as robust only if classified correctly both clean "
+        "and attacked",
     }
     print(
-        f"{target.dataset} {target.model_name} trained with {target.loss} {target.loss_params or ''}; "
+        f"{target.dataset} {target.model_name} trained with {target.loss} "
+        f"{target.loss_params or ''}; "
         f"n={len(target.labels)}, objective={args.objective}"
     )
     print(f"{'attack':8} {'accuracy %':>10}  settings")

@@ -41,6 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--report", action="store_true", help="print the results table only")
     run.add_argument("--figures", metavar="DIR", help="draw the study's figures into DIR")
     run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    run.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="of training steps and attack gradients; accuracy is measured in fp32",
+    )
+    run.add_argument(
+        "--memory-format", choices=("auto", "contiguous", "channels_last"), default="auto"
+    )
     run.add_argument("--data-dir", help="data root (see msanalysis train --help)")
     run.add_argument(
         "--executor",
@@ -120,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         opts = RunOptions(
             device=args.device,
+            precision=args.precision,
+            memory_format=args.memory_format,
             data_dir=args.data_dir,
             progress=args.progress,
             executor=args.executor,

@@ -12,7 +12,10 @@ import os
 
 from ..errors import UsageError
 
-HELP = "train a network on Fashion-MNIST, MNIST or CIFAR-10 with a loss of the family (Adam, paper setup)"
+HELP = (
+    "train a network on Fashion-MNIST, MNIST or CIFAR-10 with a loss of the family "
+    "(Adam, paper setup)"
+)
 
 # Paper, Section 4: 50 epochs on MNIST, 200 on CIFAR-10 (Fashion-MNIST: as MNIST).
 PAPER_EPOCHS = {"mnist": 50, "fashion-mnist": 50, "cifar10": 200}
@@ -79,7 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "cpu", "cuda"],
         help="default: cuda if available",
     )
+    add_accel_arguments(parser, what="training steps (evaluation is always fp32)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument(
+        "--drop-last",
+        action=argparse.BooleanOptionalAction,
+        help="drop each epoch's last, smaller batch (one step shape); default: on with --compile",
+    )
     parser.add_argument(
         "--resume",
         action=argparse.BooleanOptionalAction,
@@ -89,6 +98,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar"
     )
+
+
+def add_accel_arguments(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """--precision and --memory-format (see :mod:`msanalysis.training.accel`)."""
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help=f"precision of the {what}; auto: bf16 on CUDA, fp32 on the CPU",
+    )
+    parser.add_argument(
+        "--memory-format",
+        default="auto",
+        choices=["auto", "contiguous", "channels_last"],
+        help="auto: channels_last on CUDA, contiguous on the CPU",
+    )
+
+
+def resolve_accel_arguments(args: argparse.Namespace, *, local_rank: int = 0):
+    """The :class:`~msanalysis.training.accel.Accel` of --device, --precision, --memory-format."""
+    from ..training.accel import resolve_accel
+
+    try:
+        return resolve_accel(
+            args.device,
+            precision=args.precision,
+            memory_format=args.memory_format,
+            local_rank=local_rank,
+        )
+    except ValueError as err:
+        raise UsageError(f"--device {args.device}: {err}") from None
 
 
 def _config(args: argparse.Namespace):
@@ -115,6 +155,7 @@ def _config(args: argparse.Namespace):
         augment=args.dataset == "cifar10" if args.augment is None else args.augment,
         limit_train=args.limit_train,
         limit_test=args.limit_test,
+        drop_last=args.compile if args.drop_last is None else args.drop_last,
     )
 
 
@@ -131,16 +172,6 @@ def _check_model_and_loss(config) -> None:
         build_loss(config.loss, **config.loss_params)
     except ValueError as err:
         raise UsageError(str(err)) from None
-
-
-def _device(name: str, local_rank: int):
-    import torch
-
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available")
-    if name == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda", local_rank)
 
 
 def _batch_delay():
@@ -163,8 +194,8 @@ def run(args: argparse.Namespace) -> int:
     use_cuda = args.device != "cpu" and torch.cuda.is_available()
     dist = init_distributed(use_cuda=use_cuda)
     try:
-        device = _device(args.device, dist.local_rank)
-        if device.type == "cuda":
+        accel = resolve_accel_arguments(args, local_rank=dist.local_rank)
+        if accel.device.type == "cuda":  # CUDA-only: cuDNN picks the fastest kernels per shape
             torch.backends.cudnn.benchmark = True
         out = args.out or os.path.join(
             "runs", f"{config.dataset}-{config.model}-{config.loss}-s{config.seed}"
@@ -173,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
             config,
             out,
             data_dir=args.data_dir,
-            device=device,
+            accel=accel,
             resume=args.resume,
             compile_model=args.compile,
             dist=dist,
@@ -187,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     if dist.is_main and metrics:
         best = max(metrics, key=lambda m: m["test_acc"])
         print(
-            f"{out}: {len(metrics)} epochs; best test accuracy {best['test_acc']:.4f} at epoch {best['epoch']} (best.pt)"
+            f"{out}: {len(metrics)} epochs; best test accuracy {best['test_acc']:.4f} "
+            f"at epoch {best['epoch']} (best.pt)"
         )
     return 0

@@ -35,7 +35,10 @@ __all__ = [
 ]
 
 AttackFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-SQUARE_MISSING = "black-box Square attack skipped: torchattacks is not installed (pip install --no-deps torchattacks)"
+SQUARE_MISSING = (
+    "black-box Square attack skipped: torchattacks is not installed "
+    "(pip install --no-deps torchattacks)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,14 @@ class AuditSettings:
     sweep: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 255)  # eps x 255
     sweep_steps: int = 20
     seed: int = 0
-    #: accuracy that counts as "fallen to ~zero" at eps = 1 (the whole image box: a working attack reaches 0).
+    #: accuracy that counts as "fallen to ~zero" at eps = 1 (the whole image box: a working
+    #: attack reaches 0).
     zero_accuracy: float = 0.01
 
 
 class SoftmaxOutput(nn.Module):
-    """A model whose outputs are its softmax probabilities: the 'probabilities fed as logits' check."""
+    """A model whose outputs are its softmax probabilities (the 'probabilities fed as logits'
+    check)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -67,9 +72,18 @@ class SoftmaxOutput(nn.Module):
 
 
 def gradient_statistics(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 256
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    batch_size: int = 256,
+    device: torch.device | None = None,
 ) -> dict[str, float]:
     """Cheap masking signs at the clean images, for the CE objective.
+
+    Each batch is moved to ``device`` (default: the model's), as
+    :func:`~msanalysis.attacks.evaluate.correct_under` does, so images on the CPU and a model
+    on a GPU work; the counts are summed on that device and read once at the end.
 
     Returns:
       zero_gradient_samples: fraction of samples whose input gradient is exactly zero everywhere;
@@ -78,23 +92,30 @@ def gradient_statistics(
       mean_true_probability: mean softmax probability of the true class.
     """
     pgd = PGD(model, steps=0, random_start=False)  # only for its gradient helper and mode handling
+    device = device or next(model.parameters()).device
     modes = [m.training for m in model.modules()]
     model.eval()
-    zero_samples = zero_entries = saturated = prob = 0.0
+    sums = torch.zeros(4, dtype=torch.float64, device=device)
     try:
         with torch.enable_grad():
             for start in range(0, len(images), batch_size):
-                x, y = images[start : start + batch_size], labels[start : start + batch_size]
+                x = images[start : start + batch_size].to(device)
+                y = labels[start : start + batch_size].to(device)
                 grad, _, logits = pgd.gradient(x, y)
                 flat = grad.flatten(1) == 0
-                zero_samples += float(flat.all(1).sum())
-                zero_entries += float(flat.float().mean(1).sum())
                 p = torch.softmax(logits, 1)
-                saturated += float((p.amax(1) == 1).sum())
-                prob += float(p.gather(1, y[:, None]).sum())
+                sums += torch.stack(
+                    [
+                        flat.all(1).sum(),
+                        flat.float().mean(1).sum(),
+                        (p.amax(1) == 1).sum(),
+                        p.gather(1, y[:, None]).sum(),
+                    ]
+                ).double()
     finally:
-        for m, training in zip(model.modules(), modes):
+        for m, training in zip(model.modules(), modes, strict=True):
             m.training = training
+    zero_samples, zero_entries, saturated, prob = sums.tolist()
     n = len(images)
     return {
         "zero_gradient_samples": zero_samples / n,
@@ -216,7 +237,8 @@ def summarise(run: dict[str, Any], s: AuditSettings) -> dict[str, Any]:
     rows = []
     for name in correct["model"]:
         row = {"attack": name, "group": groups[name], "model": acc["model"][name]}
-        # A transfer attack has no like-for-like number on the reference (there it is white-box): no gain.
+        # A transfer attack has no like-for-like number on the reference (there it is
+        # white-box): no gain.
         if "reference" in correct and name in correct["reference"]:
             a, b = correct["model"][name], correct["reference"][name]
             gain, margin = float(a.float().mean() - b.float().mean()), paired_noise_margin(a, b)
@@ -244,7 +266,8 @@ def summarise(run: dict[str, Any], s: AuditSettings) -> dict[str, Any]:
 
 
 def _verdict(row: dict[str, Any]) -> str:
-    """One sentence, from the numbers, on whether the gain over the reference survives ``row``'s attack."""
+    """One sentence, from the numbers, on whether the gain over the reference survives
+    ``row``'s attack."""
     word = "survives" if row["gain_survives"] else "does not survive"
     return (
         f"gain {100 * row['gain']:+.2f} points (model {100 * row['model']:.2f}% vs reference "
@@ -266,12 +289,15 @@ def _checks(
         {
             "check": "accuracy falls to ~0 as eps grows",
             "passed": sweep[-1] <= s.zero_accuracy,
-            "numbers": f"acc at eps={s.sweep[-1]}/255: {sweep[-1]:.4f} (threshold {s.zero_accuracy})",
+            "numbers": f"acc at eps={s.sweep[-1]}/255: {sweep[-1]:.4f} "
+            f"(threshold {s.zero_accuracy})",
         },
         {
             "check": "accuracy non-increasing in eps",
-            "passed": all(b <= a + 1 / len(correct[base]) for a, b in zip(sweep, sweep[1:])),
-            "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep)),
+            "passed": all(
+                b <= a + 1 / len(correct[base]) for a, b in zip(sweep, sweep[1:], strict=False)
+            ),
+            "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep, strict=True)),
         },
         {
             "check": f"more steps ({s.long_steps}) do not help the model",

@@ -1,7 +1,12 @@
-"""Robust accuracy of trained checkpoints: the ``attack``, ``table1`` and ``table2`` commands' engine.
+"""Robust accuracy of trained checkpoints: the engine of ``attack``, ``table1`` and ``table2``.
 
 A checkpoint of ``msanalysis train`` names its data set, model and training loss; the test
 split of that data set is attacked. Results are plain dicts, ready for JSON.
+
+Accuracy is always measured in float32 (:func:`~msanalysis.training.accel.measured`), as
+training's evaluation is; the attacks' own forward and backward passes run in the chosen
+precision (bf16 speeds up the gradient steps only; every adversarial image is then judged
+by the float32 model).
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from torch import nn
 
 from ..attacks import Attack, family_objective
 from ..attacks.evaluate import correct_under
+from ..training.accel import Accel, AcceleratedModel, measured, resolve_accel
 
 __all__ = [
     "Target",
     "load_target",
-    "resolve_device",
     "objective_for",
     "accuracies",
     "write_json_atomic",
@@ -31,10 +36,16 @@ __all__ = [
 
 @dataclass
 class Target:
-    """A trained model and the test images it is evaluated on."""
+    """A trained model and the test images it is evaluated on.
+
+    ``model`` measures accuracy (float32); ``attack_model`` is the same weights run in the
+    settings' precision, for the attacks' gradients.
+    """
 
     model: nn.Module
-    images: torch.Tensor  # (N, C, H, W) float in [0, 1]
+    attack_model: nn.Module
+    accel: Accel
+    images: torch.Tensor  # (N, C, H, W) float in [0, 1], on accel.device
     labels: torch.Tensor  # (N,) int64
     dataset: str
     model_name: str
@@ -50,14 +61,10 @@ class Target:
             "loss": self.loss,
             "loss_params": self.loss_params,
             "n": len(self.labels),
+            "attack_precision": self.accel.precision,
+            "measured_precision": measured(self.accel).precision,
+            "memory_format": self.accel.memory_format,
         }
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' -> CUDA when available, else CPU; 'cpu' / 'cuda' as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def load_target(
@@ -66,17 +73,25 @@ def load_target(
     limit: int | None = None,
     data_dir: str | None = None,
     device: str = "auto",
+    accel: Accel | None = None,
 ) -> Target:
-    """The checkpoint's model (eval mode) and the first ``limit`` images of its test split."""
+    """The checkpoint's model (eval mode) and the first ``limit`` images of its test split.
+
+    ``accel`` (default: ``device`` in float32, contiguous) says where and how the model runs;
+    model and images are put on its device once.
+    """
     from ..training.data import load_dataset, to_float
     from ..training.train import load_checkpoint
 
-    dev = resolve_device(device)
-    model, meta = load_checkpoint(checkpoint, device=dev)
+    accel = accel or resolve_accel(device, precision="fp32", memory_format="contiguous")
+    net, meta = load_checkpoint(checkpoint, device=accel.device)
+    accel.module(net)
     config = meta["config"]
-    data = load_dataset(config.dataset, "test", data_dir=data_dir, limit=limit)
+    data = load_dataset(config.dataset, "test", data_dir=data_dir, limit=limit).to(accel.device)
     return Target(
-        model=model,
+        model=AcceleratedModel(net, measured(accel)).eval(),
+        attack_model=AcceleratedModel(net, accel).eval(),
+        accel=accel,
         images=to_float(data.images),
         labels=data.labels,
         dataset=config.dataset,

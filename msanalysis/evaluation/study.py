@@ -51,6 +51,7 @@ import torch
 
 from ..errors import InputError, UsageError
 from ..losses import LOSSES, get_loss
+from ..training.accel import Accel, resolve_accel
 from .variants import ROW_SETS, VARIANTS, AttackRow, attack_model, expand_rows
 
 if sys.version_info >= (3, 11):
@@ -365,6 +366,8 @@ class RunOptions:
     """How (not what) to run: device, progress, the executor for training cells."""
 
     device: str = "auto"
+    precision: str = "auto"  # of training steps and attack gradients; accuracy is fp32 always
+    memory_format: str = "auto"
     data_dir: str | None = None
     progress: bool = True
     executor: str = "inline"  # "inline", "submitit-local" or "slurm"
@@ -372,19 +375,36 @@ class RunOptions:
     slurm: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = print
 
+    def accel(self) -> Accel:
+        return resolve_accel(
+            self.device, precision=self.precision, memory_format=self.memory_format
+        )
 
-def train_one(cell: TrainCell, *, device: str = "cpu", data_dir: str | None = None,
-              progress: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Train ``cell`` (resuming; from a finished shorter run of the same settings if any)."""
+
+def train_one(
+    cell: TrainCell,
+    *,
+    accel: Accel | None = None,
+    data_dir: str | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Train ``cell`` (resuming; from a finished shorter run of the same settings if any).
+
+    ``accel`` None resolves "auto" where the function runs (a SLURM job picks its node's GPU).
+    """
     from ..training.train import fit
-    from .robustness import resolve_device
 
     out = cell.folder()
     if not (out / "last.pt").exists():
         _start_from_shorter(cell)
     start = time.perf_counter()
-    metrics = fit(cell.config(), out, data_dir=data_dir, device=resolve_device(device),
-                  progress=progress)  # fmt: skip
+    metrics = fit(
+        cell.config(),
+        out,
+        data_dir=data_dir,
+        accel=accel or resolve_accel("auto"),
+        progress=progress,
+    )
     return {
         "folder": str(out),
         "epochs": len(metrics),
@@ -419,7 +439,7 @@ def _train_missing(study: Study, results: dict[str, Any], opts: RunOptions) -> N
         for cell in todo:
             opts.log(f"train {cell.key} -> {cell.folder()}")
             results["train"][cell.key] = train_one(
-                cell, device=opts.device, data_dir=opts.data_dir, progress=opts.progress
+                cell, accel=opts.accel(), data_dir=opts.data_dir, progress=opts.progress
             )
             _write_results(study, results)
         return
@@ -439,10 +459,10 @@ def _submit(cells: list[TrainCell], opts: RunOptions) -> list[dict[str, Any]]:
     cluster = "local" if opts.executor == "submitit-local" else "slurm"
     executor = submitit.AutoExecutor(folder=opts.executor_folder, cluster=cluster)
     executor.update_parameters(**({"timeout_min": 60 * 24} | opts.slurm))
-    device = "cpu" if cluster == "local" else opts.device
-    jobs = [
-        executor.submit(train_one, cell, device=device, data_dir=opts.data_dir) for cell in cells
-    ]
+    # The local executor runs on this machine's CPU (the tests); a SLURM job resolves "auto"
+    # on its own node.
+    accel = resolve_accel("cpu") if cluster == "local" else None
+    jobs = [executor.submit(train_one, cell, accel=accel, data_dir=opts.data_dir) for cell in cells]
     for cell, job in zip(cells, jobs, strict=True):
         opts.log(f"submitted {cell.key} as job {job.job_id}")
     return [job.result() for job in jobs]
@@ -467,7 +487,7 @@ def _evaluate_missing(study: Study, results: dict[str, Any], opts: RunOptions) -
         clean = correct_under(target.model, target.images, target.labels)
         for cell in cells:
             variant = VARIANTS[cell.variant]
-            seen = attack_model(variant, target.model)
+            seen = attack_model(variant, target.attack_model)
             if seen is None:
                 results["cells"][cell.key] = {"applies": False, "why": "the model has no BatchNorm"}
                 _write_results(study, results)
@@ -477,10 +497,16 @@ def _evaluate_missing(study: Study, results: dict[str, Any], opts: RunOptions) -
                 model, objective_for(target, variant.objective), study.attack_seed, eps_scale
             )
             start = time.perf_counter()
-            with tqdm(total=len(target.labels), desc=cell.key, disable=not opts.progress,
-                      leave=False, unit="img") as bar:  # fmt: skip
-                ok = correct_under(target.model, target.images, target.labels, attack,
-                                   progress=bar.update)  # fmt: skip
+            with tqdm(
+                total=len(target.labels),
+                desc=cell.key,
+                disable=not opts.progress,
+                leave=False,
+                unit="img",
+            ) as bar:
+                ok = correct_under(
+                    target.model, target.images, target.labels, attack, progress=bar.update
+                )
             results["cells"][cell.key] = {
                 "applies": True,
                 "correct": int(ok.sum()),

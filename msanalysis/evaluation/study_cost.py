@@ -29,12 +29,13 @@ _SPLIT_SIZES = {
 _GRADIENT_STEPS = {"fgsm": 1, "bim": 10, "pgd": 40, "upgd": 40}  # the paper's (attacks/__init__)
 
 
-def probe_seconds(model_name: str, dataset: str, *, batch_size: int, device: str = "cpu",
-                  repeats: int = 3) -> tuple[float, float]:  # fmt: skip
+def probe_seconds(
+    model_name: str, dataset: str, *, batch_size: int, device: str = "cpu", repeats: int = 3
+) -> tuple[float, float]:
     """(seconds per training step, seconds per attack gradient step) measured on this machine."""
+    from ..training.accel import resolve_device
     from ..training.losses import build_loss
     from ..training.models import build_model
-    from .robustness import resolve_device
 
     dev = resolve_device(device)
     spec = DATASETS[dataset]
@@ -80,8 +81,10 @@ def dry_run(study: Study, *, device: str = "auto", data_dir: str | None = None) 
     train_size, test_size = _SPLIT_SIZES[study.dataset]
     n_train = min(study.limit_train or train_size, train_size)
     n_eval = min(study.eval_limit or study.limit_test or test_size, test_size)
-    probes = {m: probe_seconds(m, study.dataset, batch_size=study.batch_size, device=device)
-              for m in study.models}  # fmt: skip
+    probes = {
+        m: probe_seconds(m, study.dataset, batch_size=study.batch_size, device=device)
+        for m in study.models
+    }
     lines, total = [f"study {study.name!r}: results file {study.results}"], 0.0
     for cell in train_cells(study):
         done = Path(cell.folder(), "last.pt").exists() and (

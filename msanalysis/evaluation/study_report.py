@@ -144,14 +144,38 @@ def to_csv(study: Study, results: dict[str, Any]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
-        ["model", "loss", "epochs", "seed", "variant", "attack", "correct", "n", "accuracy",
-         "ci_low", "ci_high", "checkpoint_epoch"]
-    )  # fmt: skip
+        [
+            "model",
+            "loss",
+            "epochs",
+            "seed",
+            "variant",
+            "attack",
+            "correct",
+            "n",
+            "accuracy",
+            "ci_low",
+            "ci_high",
+            "checkpoint_epoch",
+        ]
+    )
     for cell, r in iter_done(study, results):
         low, high = binomial_interval(r["correct"], r["n"])
         t = cell.train
         w.writerow(
-            [t.model, t.loss.label, t.epochs, t.seed, cell.variant, cell.row.name, r["correct"],
-             r["n"], f"{r['correct'] / r['n']:.6f}", f"{low:.6f}", f"{high:.6f}", r["epoch"]]
-        )  # fmt: skip
+            [
+                t.model,
+                t.loss.label,
+                t.epochs,
+                t.seed,
+                cell.variant,
+                cell.row.name,
+                r["correct"],
+                r["n"],
+                f"{r['correct'] / r['n']:.6f}",
+                f"{low:.6f}",
+                f"{high:.6f}",
+                r["epoch"],
+            ]
+        )
     return buf.getvalue()

@@ -48,9 +48,12 @@ class AttackRow:
     ) -> Attack:
         if self.kind == "pgd-custom":
             return PGD(
-                model, eps=eps_scale * self.eps255 / 255, steps=self.steps, objective=objective,
+                model,
+                eps=eps_scale * self.eps255 / 255,
+                steps=self.steps,
+                objective=objective,
                 seed=seed,
-            )  # fmt: skip
+            )
         if self.kind == "fgsm-custom":
             return FGSM(model, eps=eps_scale * self.eps255 / 255, objective=objective)
         attack = paper_attack(self.kind, model, objective=objective, seed=seed)

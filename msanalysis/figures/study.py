@@ -71,16 +71,20 @@ def _eps_figure(points: list[dict[str, Any]], title: str) -> Figure | None:
         eps = np.array(sorted(by_eps))
         acc = [np.array(by_eps[e]) * 100 for e in eps]
         (line,) = ax.plot(eps, [a.mean() for a in acc], marker="o", label=label)
-        ax.fill_between(eps, [a.min() for a in acc], [a.max() for a in acc], alpha=0.2,
-                        color=line.get_color())  # fmt: skip
+        ax.fill_between(
+            eps, [a.min() for a in acc], [a.max() for a in acc], alpha=0.2, color=line.get_color()
+        )
     ax.set(xlabel="PGD-40 ε (× 1/255, [0, 1] pixels)", ylabel="robust accuracy (%)", title=title)
     ax.legend(fontsize="small")
     return fig
 
 
 def _eta_figure(points: list[dict[str, Any]], reference: str, title: str) -> Figure | None:
-    ref = {(p["model"], p["epochs"], p["seed"], p["row"]): p["accuracy"] for p in points
-           if p["label"] == reference}  # fmt: skip
+    ref = {
+        (p["model"], p["epochs"], p["seed"], p["row"]): p["accuracy"]
+        for p in points
+        if p["label"] == reference
+    }
     diffs: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
     for p in points:
         key = (p["model"], p["epochs"], p["seed"], p["row"])
@@ -113,9 +117,14 @@ def _epochs_figure(points: list[dict[str, Any]], title: str) -> Figure | None:
     ax = fig.subplots()
     for label, by_epochs in sorted(groups.items()):
         epochs = sorted(by_epochs)
-        ax.errorbar(epochs, [np.mean(by_epochs[e]) for e in epochs],
-                    yerr=[np.std(by_epochs[e]) for e in epochs], marker="o", capsize=3,
-                    label=label)  # fmt: skip
+        ax.errorbar(
+            epochs,
+            [np.mean(by_epochs[e]) for e in epochs],
+            yerr=[np.std(by_epochs[e]) for e in epochs],
+            marker="o",
+            capsize=3,
+            label=label,
+        )
     ax.set(xlabel="training epochs", ylabel="accuracy (%), mean ± std over seeds", title=title)
     ax.legend(fontsize="x-small")
     return fig

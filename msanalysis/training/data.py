@@ -42,7 +42,7 @@ __all__ = [
     "read_cifar_batch",
     "epoch_generator",
     "batch_indices",
-    "shard",
+    "eval_batches",
     "draw_crop_flip",
     "crop_flip",
     "to_float",
@@ -255,7 +255,10 @@ class DatasetSpec:
     debian_fallback: bool = False
 
 
-_IDX_FILES = "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each .gz or raw)"
+_IDX_FILES = (
+    "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+    "t10k-labels-idx1-ubyte (each .gz or raw)"
+)
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
@@ -266,7 +269,8 @@ DATASETS: dict[str, DatasetSpec] = {
             (1, 28, 28),
             10,
             _IDX_FILES,
-            "`apt-get install dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist",
+            "`apt-get install dataset-fashion-mnist` puts them in "
+            "/usr/share/datasets/fashion-mnist",
             _has_idx,
             _load_idx_split,
             debian_fallback=True,
@@ -336,14 +340,16 @@ def load_dataset(
     if folder is None:
         raise DataError(
             f"{name} ({split}) not found: expected {spec.files} in "
-            f"{' or '.join(map(str, folders))}; {spec.howto} (set the root with --data-dir or MSANALYSIS_DATA_DIR)"
+            f"{' or '.join(map(str, folders))}; {spec.howto} "
+            "(set the root with --data-dir or MSANALYSIS_DATA_DIR)"
         )
     images, labels = spec.read(folder, split)
     if images.shape[1:] != spec.shape:
         raise DataError(f"{folder}: {name} images must be {spec.shape}, got {images.shape[1:]}")
     if labels.size and (labels.min() < 0 or labels.max() >= spec.num_classes):
         raise DataError(
-            f"{folder}: {split} labels must lie in [0, {spec.num_classes}), found {labels.min()}..{labels.max()}"
+            f"{folder}: {split} labels must lie in [0, {spec.num_classes}), "
+            f"found {labels.min()}..{labels.max()}"
         )
     images, labels = images[:limit], labels[:limit]
     return ImageData(
@@ -379,6 +385,8 @@ def batch_indices(
     epoch: int,
     rank: int = 0,
     world_size: int = 1,
+    drop_last: bool = False,
+    device: torch.device | str = "cpu",
 ) -> Iterator[tuple[torch.Tensor, int]]:
     """One epoch's shuffled batches of range(n), for process ``rank`` of ``world_size``.
 
@@ -386,26 +394,58 @@ def batch_indices(
     ``batch_size``; process ``rank`` takes every ``world_size``-th element of each (like
     DistributedSampler, per batch), so the processes together see each global batch once and
     a single process sees all of it. With several processes, a last batch smaller than
-    ``world_size`` is dropped (some process would get nothing).
+    ``world_size`` is dropped (some process would get nothing); with ``drop_last`` any last
+    batch smaller than ``batch_size`` is (so that every step has one shape: torch.compile).
+
+    The permutation is drawn on the CPU (the same numbers on every device) and copied to
+    ``device`` once; the batches are views of it, so an epoch costs one host-to-device copy.
 
     Yields:
-      (indices, global_size): this process's int64 CPU indices, and the global batch's size
-      (to weight this process's mean loss so that the gradient is the global mean's).
+      (indices, global_size): this process's int64 indices on ``device``, and the global
+      batch's size (to weight this process's mean loss so that the gradient is the global
+      mean's).
     """
     if batch_size < world_size:
         raise ValueError(
             f"batch_size ({batch_size}) must be >= the number of processes ({world_size})"
         )
-    order = torch.randperm(n, generator=epoch_generator(seed, epoch, 0))
+    order = torch.randperm(n, generator=epoch_generator(seed, epoch, 0)).to(device)
+    smallest = batch_size if drop_last else world_size
     for start in range(0, n, batch_size):
         batch = order[start : start + batch_size]
-        if len(batch) >= world_size:
+        if len(batch) >= smallest:
             yield batch[rank::world_size], len(batch)
 
 
-def shard(n: int, *, batch_size: int, rank: int = 0, world_size: int = 1) -> list[torch.Tensor]:
-    """Batches of process ``rank``'s share of range(n), in order (evaluation: nothing dropped)."""
-    return list(torch.arange(rank, n, world_size).split(batch_size))
+def eval_batches(
+    n: int,
+    *,
+    batch_size: int,
+    rank: int = 0,
+    world_size: int = 1,
+    device: torch.device | str = "cpu",
+) -> list[tuple[torch.Tensor, int]]:
+    """Process ``rank``'s share of range(n) in batches of one shape, nothing dropped.
+
+    Every process gets the same number of batches, each of exactly ``min(batch_size, share)``
+    indices (share = ceil(n / world_size)): a batch is padded at its end with index 0, and
+    ``valid`` says how many of its first indices are real. So every process runs the same
+    forward passes (no process waits for one that has nothing to do, even with n <
+    world_size) and a compiled model sees one shape.
+
+    Returns:
+      [(indices on ``device``, valid)], valid in [0, len(indices)].
+    """
+    share = -(-n // world_size)
+    size = max(1, min(batch_size, share))
+    mine = torch.arange(rank, max(rank, n), world_size)  # empty when rank >= n
+    padded = torch.zeros(-(-share // size) * size, dtype=torch.long)
+    padded[: len(mine)] = mine
+    padded = padded.to(device)
+    return [
+        (padded[start : start + size], max(0, min(size, len(mine) - start)))
+        for start in range(0, len(padded), size)
+    ]
 
 
 def draw_crop_flip(

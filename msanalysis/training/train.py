@@ -7,10 +7,17 @@ estimate; ``last.pt`` is the final model.
 
 Output folder: ``metrics.jsonl`` (one JSON object per finished epoch), ``last.pt`` (after
 every epoch) and ``best.pt``. A checkpoint holds the model, the optimizer, the number of
-finished epochs, the RNG state, the run's :class:`TrainConfig` and the metrics so far, so a
-run continues from ``last.pt`` without losing or repeating an epoch: batches and augmentation
-depend only on (seed, epoch) (:mod:`msanalysis.training.data`), so on a CPU the resumed run is
-bit-identical to an uninterrupted one.
+finished epochs, the CPU RNG state, the run's :class:`TrainConfig` and the metrics so far,
+so a run continues from ``last.pt`` without losing or repeating an epoch: batches and
+augmentation depend only on (seed, epoch) (:mod:`msanalysis.training.data`), so on a CPU the
+resumed run is bit-identical to an uninterrupted one. Training never draws from a CUDA
+generator (initialisation runs on the CPU, no model has dropout), so no CUDA RNG state is
+stored and a checkpoint resumes on any number of GPUs.
+
+How the model runs is an :class:`~msanalysis.training.accel.Accel` (device, precision, memory
+format), the same on the CPU and on a GPU. Training steps use its precision; every reported
+accuracy (``test_acc``, and so the choice of ``best.pt``) is measured in float32, as
+``attack`` and the tables measure (:func:`~msanalysis.training.accel.measured`).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ..errors import UsageError
+from .accel import Accel, measured, resolve_accel
 from .checkpoint import CheckpointError, atomic_write, read_checkpoint, save_checkpoint
 from .data import (
     DATASETS,
@@ -34,11 +43,11 @@ from .data import (
     crop_flip,
     draw_crop_flip,
     epoch_generator,
+    eval_batches,
     load_dataset,
-    shard,
     to_float,
 )
-from .distributed import Dist, all_reduce_sum
+from .distributed import SINGLE_PROCESS, Dist, all_reduce_sum
 from .losses import build_loss
 from .models import build_model
 
@@ -61,6 +70,8 @@ class TrainConfig:
       seed: seeds initialisation, shuffling and augmentation.
       augment: random crop (4-pixel padding) and horizontal flip of training images.
       limit_train, limit_test: keep only the first N images of a split (None: all).
+      drop_last: drop an epoch's last training batch when it is smaller than ``batch_size``
+        (every step then has one shape, which torch.compile needs to keep one graph).
     """
 
     dataset: str
@@ -74,9 +85,11 @@ class TrainConfig:
     augment: bool = False
     limit_train: int | None = None
     limit_test: int | None = None
+    drop_last: bool = False
 
     def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
-        """Fields (epochs aside: a run may be extended) where ``other`` differs: name -> (self, other)."""
+        """Fields (epochs aside: a run may be extended) where ``other`` differs:
+        name -> (self, other)."""
         mine, theirs = asdict(self), asdict(other)
         return {k: (mine[k], theirs[k]) for k in mine if k != "epochs" and mine[k] != theirs[k]}
 
@@ -100,18 +113,23 @@ def train_one_epoch(
     *,
     config: TrainConfig,
     epoch: int,
-    dist: Dist = Dist(),
+    accel: Accel | None = None,
+    dist: Dist = SINGLE_PROCESS,
     progress: bool = False,
     after_batch: AfterBatch | None = None,
 ) -> dict[str, float]:
-    """Train over one epoch's batches (epoch counts from 0); returns train_loss, train_acc, images."""
+    """Train over one epoch's batches (epoch counts from 0); returns train_loss, train_acc, images.
+
+    ``accel`` (default: float32, contiguous, on the data's device) sets the forward pass's
+    precision and the batches' memory format; model, loss and data must be on its device.
+    The epoch's order and augmentation draws go to the device once, before the first step.
+    """
+    accel = accel or Accel(data.images.device)
     model.train()
-    device, cuda = data.images.device, data.images.device.type == "cuda"
-    aug = (
-        draw_crop_flip(len(data), generator=epoch_generator(config.seed, epoch, 1))
-        if config.augment
-        else None
-    )
+    aug = None
+    if config.augment:
+        offsets, flips = draw_crop_flip(len(data), generator=epoch_generator(config.seed, epoch, 1))
+        aug = offsets.to(accel.device), flips.to(accel.device)
     batches = batch_indices(
         len(data),
         batch_size=config.batch_size,
@@ -119,23 +137,26 @@ def train_one_epoch(
         epoch=epoch,
         rank=dist.rank,
         world_size=dist.world_size,
+        drop_last=config.drop_last,
+        device=accel.device,
     )
-    totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, images
+    totals = torch.zeros(3, dtype=torch.float64, device=accel.device)  # loss sum, correct, images
     bar = tqdm(
         batches,
-        total=-(-len(data) // config.batch_size),
+        total=len(data) // config.batch_size
+        if config.drop_last
+        else -(-len(data) // config.batch_size),
         desc=f"epoch {epoch + 1}",
         disable=not progress,
         leave=False,
     )
     for step, (idx, global_size) in enumerate(bar):
-        on_device = idx.to(device, non_blocking=True)
-        images, labels = data.images[on_device], data.labels[on_device]
+        images, labels = data.images[idx], data.labels[idx]
         totals[2] += len(idx)
         if aug is not None:
             images = crop_flip(images, aug[0][idx], aug[1][idx])
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            logits = model(to_float(images, channels_last=cuda)).float()
+        with accel.forward():
+            logits = model(accel.images(to_float(images))).float()
         loss = loss_fn(logits, labels)
         optimizer.zero_grad(set_to_none=True)
         # DDP averages gradients over processes; this weight makes that the global batch's mean.
@@ -148,6 +169,11 @@ def train_one_epoch(
         if after_batch is not None:
             after_batch(epoch, step)
     loss_sum, correct, seen = all_reduce_sum(totals, dist).tolist()
+    if seen == 0:
+        raise ValueError(
+            f"epoch {epoch + 1} has no training batch: {len(data)} images, batch size "
+            f"{config.batch_size}, {dist.world_size} processes, drop_last={config.drop_last}"
+        )
     return {"train_loss": loss_sum / seen, "train_acc": correct / seen, "images": seen}
 
 
@@ -158,21 +184,37 @@ def evaluate(
     data: ImageData,
     *,
     batch_size: int = 512,
-    dist: Dist = Dist(),
+    accel: Accel | None = None,
+    dist: Dist = SINGLE_PROCESS,
 ) -> dict[str, float]:
-    """Mean loss and accuracy over ``data`` (each process takes its share; results summed)."""
+    """Mean loss and accuracy over ``data``, in float32 (each process takes its share; summed).
+
+    Always float32 (:func:`~msanalysis.training.accel.measured`), whatever ``accel``'s
+    precision: the accuracy that picks ``best.pt`` is the one ``attack`` reports. Every
+    process runs the same number of forward passes of one batch shape
+    (:func:`~msanalysis.training.data.eval_batches`), so none waits for another and a compiled
+    model keeps one graph; padded rows are cut off before the loss.
+    """
+    accel = measured(accel or Accel(data.images.device))
     model.eval()
-    device, cuda = data.images.device, data.images.device.type == "cuda"
-    totals = torch.zeros(3, dtype=torch.float64, device=device)
-    for idx in shard(len(data), batch_size=batch_size, rank=dist.rank, world_size=dist.world_size):
-        idx = idx.to(device, non_blocking=True)
-        images, labels = data.images[idx], data.labels[idx]
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            logits = model(to_float(images, channels_last=cuda)).float()
+    totals = torch.zeros(3, dtype=torch.float64, device=accel.device)
+    plan = eval_batches(
+        len(data),
+        batch_size=batch_size,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        device=accel.device,
+    )
+    for idx, valid in plan:
+        with accel.forward():
+            logits = model(accel.images(to_float(data.images[idx]))).float()
+        if valid == 0:
+            continue
+        logits, labels = logits[:valid], data.labels[idx[:valid]]
         totals[:2] += torch.stack(
-            [loss_fn(logits, labels) * len(idx), (logits.argmax(1) == labels).sum()]
+            [loss_fn(logits, labels) * valid, (logits.argmax(1) == labels).sum()]
         )
-        totals[2] += len(idx)
+        totals[2] += valid
     loss_sum, correct, seen = all_reduce_sum(totals, dist).tolist()
     return {"test_loss": loss_sum / seen, "test_acc": correct / seen}
 
@@ -189,15 +231,12 @@ class _State:
 def _checkpoint(
     config: TrainConfig, net: nn.Module, optimizer: torch.optim.Optimizer, state: _State
 ) -> dict[str, Any]:
-    rng = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
     return {
         "config": asdict(config),
         "epoch": state.epoch,
         "model": net.state_dict(),
         "optimizer": optimizer.state_dict(),
-        "rng": rng,
+        "rng": {"torch": torch.get_rng_state()},  # no CUDA state: see the module docstring
         "metrics": state.metrics,
         "best": state.best,
     }
@@ -241,13 +280,12 @@ def _resume(
     if diff:
         listed = ", ".join(f"{k}={old!r} (now {new!r})" for k, (new, old) in diff.items())
         raise CheckpointError(
-            f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out"
+            f"{last} was made with {listed}: pass the same settings to resume, "
+            "--no-resume to start over, or another --out"
         )
     net.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
-    torch.set_rng_state(checkpoint["rng"]["torch"])
-    if "cuda" in checkpoint["rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+    torch.set_rng_state(checkpoint["rng"]["torch"])  # older files also hold "cuda": unused
     state = _State(checkpoint["epoch"], checkpoint["metrics"], checkpoint["best"])
     if dist.is_main:
         best = out / "best.pt"
@@ -259,18 +297,32 @@ def _resume(
     return state
 
 
-def _prepare(net: nn.Module, device: torch.device, dist: Dist, compile_model: bool) -> nn.Module:
-    """The network on its device, wrapped for DDP and torch.compile as asked."""
-    model = (
-        net.to(device, memory_format=torch.channels_last)
-        if device.type == "cuda"
-        else net.to(device)
-    )
+def _prepare(
+    net: nn.Module, accel: Accel, dist: Dist, compile_model: bool
+) -> tuple[nn.Module, nn.Module]:
+    """(training model, evaluation model): ``net`` (on ``accel``'s device) wrapped for DDP
+    (training only: evaluation needs no gradient synchronisation) and torch.compile as asked."""
+    model = net
     if dist.world_size > 1:
-        model = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
+        ids = [accel.device.index] if accel.device.type == "cuda" else None
+        model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
+    if compile_model:
+        return torch.compile(model), torch.compile(net)
+    return model, net
+
+
+def _check_shapes(config: TrainConfig, n: int, dist: Dist) -> None:
+    """Under torch.compile every training step must have one shape (one graph, no recompiles)."""
+    if config.batch_size % dist.world_size:
+        raise UsageError(
+            f"compiled training needs a batch size divisible by the {dist.world_size} processes "
+            f"(got {config.batch_size}): the processes' shares would differ in size"
         )
-    return torch.compile(model) if compile_model else model
+    if n % config.batch_size and not config.drop_last:
+        raise UsageError(
+            f"compiled training needs every batch of one size: {n} images are not a multiple "
+            f"of the batch size {config.batch_size}; drop the last batch (drop_last, --drop-last)"
+        )
 
 
 def fit(
@@ -278,10 +330,10 @@ def fit(
     out: str | Path,
     *,
     data_dir: str | Path | None = None,
-    device: torch.device = torch.device("cpu"),
+    accel: Accel | None = None,
     resume: bool = True,
     compile_model: bool = False,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
     progress: bool = True,
     after_batch: AfterBatch | None = None,
 ) -> list[dict[str, float]]:
@@ -291,29 +343,38 @@ def fit(
       config: the run (see :class:`TrainConfig`).
       out: output folder (created): metrics.jsonl, last.pt, best.pt; only rank 0 writes.
       data_dir: data root (see :func:`~msanalysis.training.data.load_dataset`).
-      device: where to train; CUDA gets bf16 autocast and channels_last.
+      accel: device, precision and memory format (default ``resolve_accel("auto")``: this
+        process's GPU with bf16 and channels_last when there is one, else the CPU in float32).
+        Data, model and loss (its class weights) all go to its device.
       resume: continue from out/last.pt if it exists (its config must match but for epochs);
         False starts over, replacing the folder's files.
-      compile_model: wrap the model in torch.compile.
+      compile_model: wrap the model in torch.compile (needs one batch shape: see drop_last).
       dist: this process's rank (from :func:`~msanalysis.training.distributed.init_distributed`).
       progress: show a progress bar (rank 0 only).
       after_batch: called as after_batch(epoch, step) after every optimizer step (tests).
 
     Returns:
       The metrics of every finished epoch (also in metrics.jsonl).
+
+    Raises:
+      UsageError: compile_model with training batches of more than one shape.
     """
+    accel = accel or resolve_accel("auto", local_rank=dist.local_rank)
+    if accel.device.type == "cuda" and accel.device.index is None:  # DDP needs one GPU's index
+        accel = replace(accel, device=torch.device("cuda", dist.local_rank))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    train = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.limit_train).to(
-        device
-    )
-    test = load_dataset(config.dataset, "test", data_dir=data_dir, limit=config.limit_test).to(
-        device
-    )
-    loss_fn = build_loss(config.loss, **config.loss_params)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    train = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.limit_train)
+    test = load_dataset(config.dataset, "test", data_dir=data_dir, limit=config.limit_test)
+    if compile_model:
+        _check_shapes(config, len(train), dist)
+    train, test = train.to(accel.device), test.to(accel.device)
+    loss_fn = build_loss(config.loss, **config.loss_params).to(accel.device)
+    with torch.random.fork_rng(devices=[]):  # only the CPU generator is ever drawn from
         torch.manual_seed(config.seed)
-        net = build_network(config).to(device)
+        # On the device before the optimizer exists: a resumed optimizer's state then lands
+        # beside the parameters (load_state_dict casts it to their device).
+        net = accel.module(build_network(config))
         optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
         if resume and (out / "last.pt").exists():
             state = _resume(out, config, net, optimizer, dist)
@@ -325,7 +386,7 @@ def fit(
         if dist.is_main:
             for stale in out.glob(".*.tmp"):  # left by a run killed while writing
                 stale.unlink()
-        model = _prepare(net, device, dist, compile_model)
+        model, eval_model = _prepare(net, accel, dist, compile_model)
         for epoch in range(state.epoch, config.epochs):
             start = time.perf_counter()
             row = train_one_epoch(
@@ -335,12 +396,13 @@ def fit(
                 train,
                 config=config,
                 epoch=epoch,
+                accel=accel,
                 dist=dist,
                 progress=progress and dist.is_main,
                 after_batch=after_batch,
             )
             train_seconds = time.perf_counter() - start
-            row.update(evaluate(model, loss_fn, test, dist=dist))
+            row.update(evaluate(eval_model, loss_fn, test, accel=accel, dist=dist))
             images = row.pop("images")
             row = {
                 "epoch": epoch + 1,
