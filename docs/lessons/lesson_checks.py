@@ -87,7 +87,7 @@ def _sympify(value: Any, what: str, expected: Any) -> sp.Expr:
 
 
 def _same(a: sp.Expr, b: sp.Expr) -> bool:
-    return sp.simplify(a - b) == 0
+    return a == b or sp.simplify(a - b) == 0  # a == b first: oo - oo is nan
 
 
 def _known(answer: sp.Expr, mistakes: Mistakes, what: str, expected: Any) -> None:
@@ -125,7 +125,7 @@ def _factor(answer: sp.Expr, expected: sp.Expr, what: str) -> None:
     """Name a wrong sign or a wrong factor (constant or not) between answer and expected."""
     if _same(answer, -expected):
         raise WrongAnswer(f"{what}: right magnitude, wrong sign", expected=expected)
-    if expected != 0 and answer != 0:
+    if expected.free_symbols and answer != 0:  # for two numbers a "factor" says nothing
         ratio = sp.simplify(answer / expected)
         if ratio.is_number:
             raise WrongAnswer(f"{what}: off by a constant factor", expected=expected)
@@ -196,7 +196,7 @@ def approx(
         if expected != 0 and abs(value + expected) <= tol:
             raise WrongAnswer(f"{what}: right magnitude, wrong sign", expected=expected)
         side = "too large" if value > expected else "too small"
-        raise WrongAnswer(f"{what}: {side}, beyond the tolerance {tol:g}", expected=expected)
+        raise WrongAnswer(f"{what}: {side}, beyond the tolerance", expected=expected)
 
 
 def boolean(answer: Any, expected: bool, *, what: str, hint: str) -> None:

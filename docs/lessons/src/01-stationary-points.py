@@ -188,7 +188,7 @@ mistakes_3 = [
     ("(1 + sqrt(3))/4", "got a string"),
     (printed_root.xi, "printed eq. 8"),
     ((1 + sp.sqrt(3)) / 4 + ETA, "contains eta"),
-    ((1 + sp.sqrt(3)) / 5, "constant factor"),
+    ((1 + sp.sqrt(3)) / 5, "not what msanalysis derives"),
 ]
 
 # %% [markdown]
