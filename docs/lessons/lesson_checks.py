@@ -34,6 +34,7 @@ __all__ = [
     "boolean",
     "names",
     "unpack",
+    "scaled",
     "reveals",
 ]
 
@@ -92,7 +93,7 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
 
 def _known(answer: sp.Expr, mistakes: Mistakes, what: str, expected: Any) -> None:
     for value, message in mistakes:
-        if _same(answer, sp.sympify(value)):
+        if _same(answer, sp.sympify(value)) and not _same(answer, expected):
             raise WrongAnswer(f"{what}: {message}", expected=expected)
 
 
@@ -188,8 +189,8 @@ def approx(
     value = float(answer)
     if math.isnan(value):
         raise WrongAnswer(f"{what}: is NaN", expected=expected)
-    for wrong, message in mistakes:
-        if abs(value - float(wrong)) <= tol:
+    for wrong, message in mistakes:  # a known mistake that happens to be right is no mistake
+        if abs(value - float(wrong)) <= tol < abs(value - expected):
             raise WrongAnswer(f"{what}: {message}", expected=expected)
     _interval(value, interval, what, expected)
     if abs(value - expected) > tol:
@@ -222,6 +223,23 @@ def names(answer: Any, expected: Sequence[str], *, what: str) -> None:
             "read the `passed` field of each check",
             expected=expected,
         )
+
+
+def scaled(answer: Sequence[Any], expected: Sequence[Any], *, what: str, hint: str) -> None:
+    """Name a vector that is ``expected`` times a factor other than 1 (``hint``: how to scale)."""
+    values = [sp.sympify(a) for a in answer if isinstance(a, numbers.Number | sp.Basic)]
+    if len(values) != len(expected) or any(
+        _is_float(a) or not v.is_number for a, v in zip(answer, values, strict=True)
+    ):
+        return  # not a vector of exact numbers: exact() says what is wrong with it
+    ratios = {sp.nsimplify(sp.simplify(v / e)) for v, e in zip(values, expected, strict=True) if e}
+    zeros_match = all(v == 0 for v, e in zip(values, expected, strict=True) if not e)
+    if len(ratios) != 1 or not zeros_match or (ratio := ratios.pop()) == 1:
+        return
+    if ratio == -1:
+        raise WrongAnswer(f"{what}: right magnitude, wrong sign", expected=list(expected))
+    side = "right direction" if ratio > 0 else "wrong sign"
+    raise WrongAnswer(f"{what}: {side}, wrong scale; {hint}", expected=list(expected))
 
 
 def unpack(answer: Any, size: int, *, shape: str) -> tuple:
