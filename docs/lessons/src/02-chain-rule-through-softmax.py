@@ -19,6 +19,7 @@
 # dℓ/do = dℓ/dξ · ∂ξ/∂o, and everything hinges on the softmax Jacobian.
 
 # %%
+# %matplotlib inline
 import sys
 
 sys.path.insert(0, "..")  # the solutions notebooks find lesson_checks.py one folder up
@@ -243,16 +244,6 @@ print("autograd   :", autograd.numpy()[rows, target].round(6))
 print("eq. 8 value:", printed_fn(xi).round(6))
 
 # %% [markdown]
-# The package's recomputed Figure 2 (`msanalysis.figures.figure2`) draws the derived gradients of
-# CE, focal, MS-focal and eq. 7 next to the printed eqs. 5 and 8, from the same expressions.
-#
-# **What you should see.** Each printed curve (dashed) departs from its derived curve of the same
-# colour, and crosses zero at a different ξ: the stationary point moves.
-
-# %%
-figures.figure2(eta=float(ETA_VALUE))
-
-# %% [markdown]
 # The package's claims ledger (`python -m msanalysis verify`) records each printed gradient
 # with two computed facts: whether it equals the derivation, and whether what the paper
 # concludes from it still holds.
@@ -389,6 +380,17 @@ mistakes_5 = [
     (printed_zero.xi, "expected a tuple"),
     (("1/2", true_zero.xi), "got a string"),
 ]
+
+# %% [markdown]
+# Now compare your roots with the package's recomputed Figure 2 (`msanalysis.figures.figure2`):
+# the derived gradients of CE, focal, MS-focal and eq. 7 next to the printed eqs. 5 and 8, from
+# the same expressions.
+#
+# **What you should see.** Each printed curve (dashed) departs from its derived curve of the same
+# colour, and crosses zero at a different ξ (hollow dots): the stationary point moves.
+
+# %%
+figures.figure2(eta=float(ETA_VALUE))
 
 # %% [markdown]
 # **Takeaway.** dℓ/do = dℓ/dξ · ∂ξ/∂o, with ∂ξ/∂o_y = ξ(1 − ξ) and ∂ξ/∂o_j = −ξ p_j. Check a

@@ -176,8 +176,9 @@ print(f"eq. 7's boundary is {abs(ms_asym.boundary - ms_asym.max_margin_boundary)
 # `msanalysis.figures.trajectories.figure_trajectories` draws these four runs.
 #
 # **What you should see.** For eq. 7, |w| and the boundary level off (the runs converge); on the
-# asymmetric data the boundary levels off away from 0. For CE, |w| keeps growing and the boundary
-# keeps drifting towards the max-margin one.
+# asymmetric data the boundary levels off near 0.2, away from the max-margin 0 (dashed). For
+# CE, |w| keeps growing like log t; on the asymmetric data its boundary creeps towards 0. On
+# Theorem 2's data both boundaries sit at 0 throughout (the lines overlap).
 
 # %%
 figure_trajectories([ms_sym, ce_sym, ms_asym, ce_asym])
