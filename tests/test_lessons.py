@@ -4,11 +4,15 @@ Every notebook (lesson and solutions) is executed with nbclient in a python3 ker
 the notebook's folder, with this checkout first on the kernel's PYTHONPATH (pytest puts the
 checkout on its own sys.path, but a kernel is a separate process). A lesson with a cell tagged
 ``parameters`` gets a smaller size injected right after it (``SMALL``), as papermill does.
-In a solutions notebook every check must pass, and must then reject a wrong answer (each check
-is rerun on one in an injected cell), so no check is vacuous.
+In a solutions notebook every check must pass, and is then rerun (in an injected cell) on the
+typical wrong answers of the ``mistakes`` cell that follows it in docs/lessons/src/NN-name.py
+(the other root, a float, the wrong sign, a string, the paper's printed formula) and on one
+arbitrary float: each must be rejected by a ``lesson_checks.WrongAnswer`` whose message names
+the mistake and does not show the expected value, so no check is vacuous or gives the answer.
 
-The committed notebooks must also be exactly what docs/lessons/make_lessons.py writes (so the
-student and solution versions share their check cells), without outputs.
+The committed notebooks must also be exactly what docs/lessons/make_lessons.py builds from the
+jupytext sources (so the student and solution versions share their check cells), without
+outputs.
 """
 
 from __future__ import annotations
