@@ -5,11 +5,12 @@
 Each ``src/NN-name.py`` is a percent script (``# %%`` cells, tags in the cell header). Code or
 markdown between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers) is the
 teacher's: ``NN-name.ipynb`` drops it, ``solutions/NN-name-solutions.ipynb`` keeps it without the
-markers. A code cell that had a solution is tagged ``exercise`` or ``solution``; a cell left
-empty in the student version is dropped, and so is a cell tagged ``mistakes`` (typical wrong
-answers for a check, which tests/test_lessons.py feeds to it). Notebooks are written without
-outputs, with cell ids taken from the cell's place in the source, so the build is reproducible
-(tests/test_lessons.py checks that the committed notebooks are its output).
+markers. A code cell that had a solution is tagged ``exercise`` or ``solution``; a ``check``
+cell's code is collapsed (``hide-input``, ``source_hidden``); a cell left empty in the student
+version is dropped, and so is a cell tagged ``mistakes`` (typical wrong answers for a check,
+which tests/test_lessons.py feeds to it). Notebooks are written without outputs, with cell ids
+taken from the cell's place in the source, so the build is reproducible (tests/test_lessons.py
+checks that the committed notebooks are its output).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def _cell(cell: NotebookNode, cell_id: str, *, solutions: bool) -> NotebookNode 
         tags.append("solution" if solutions else "exercise")
     if tags:
         new.metadata["tags"] = tags
+    if "check" in tags:  # collapsed in JupyterLab, hidden by myst-nb: its code lists mistakes
+        new.metadata["tags"].append("hide-input")
+        new.metadata["jupyter"] = {"source_hidden": True}
     new.id = cell_id
     return new
 
