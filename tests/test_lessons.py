@@ -4,15 +4,20 @@ Every notebook (lesson and solutions) is executed with nbclient in a python3 ker
 the notebook's folder, with this checkout first on the kernel's PYTHONPATH (pytest puts the
 checkout on its own sys.path, but a kernel is a separate process). A lesson with a cell tagged
 ``parameters`` gets a smaller size injected right after it (``SMALL``), as papermill does.
-In a solutions notebook every check must pass, and must then reject a wrong answer (each check
-is rerun on one in an injected cell), so no check is vacuous.
+In a solutions notebook every check must pass, and is then rerun (in an injected cell) on the
+typical wrong answers of the ``mistakes`` cell that follows it in docs/lessons/src/NN-name.py
+(the other root, a float, the wrong sign, a string, the paper's printed formula) and on one
+arbitrary float: each must be rejected by a ``lesson_checks.WrongAnswer`` whose message names
+the mistake and does not show the expected value, so no check is vacuous or gives the answer.
 
-The committed notebooks must also be exactly what docs/lessons/make_lessons.py writes (so the
-student and solution versions share their check cells), without outputs.
+The committed notebooks must also be exactly what docs/lessons/make_lessons.py builds from the
+jupytext sources (so the student and solution versions share their check cells), without
+outputs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
@@ -27,6 +32,9 @@ nbclient = pytest.importorskip(
     "nbclient", reason="nbclient is not installed; run pip install -e '.[test]'"
 )
 pytest.importorskip("ipykernel", reason="ipykernel is not installed; run pip install -e '.[test]'")
+jupytext = pytest.importorskip(
+    "jupytext", reason="jupytext is not installed; run pip install -e '.[test]'"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "docs" / "lessons"
@@ -60,22 +68,38 @@ def _inject_parameters(nb, overrides: dict) -> None:
 WRONG = 0.123456789  # an answer no exercise has
 
 
-def _inject_wrong_answers(nb) -> None:
-    """After each check, rerun it on a wrong answer (then restore the right one)."""
+def _mistakes(stem: str) -> dict[str, str]:
+    """Exercise number -> source of its ``mistakes`` cell (dropped from the notebooks)."""
+    script = jupytext.read(LESSONS / "src" / f"{stem}.py", fmt="py:percent")
+    cells = [c.source for c in script.cells if "mistakes" in c.metadata.get("tags", [])]
+    return {re.search(r"mistakes_(\d+) =", c).group(1): c for c in cells}
+
+
+def _inject_wrong_answers(nb, mistakes: dict[str, str]) -> None:
+    """After each check, rerun it on typical wrong answers (then restore the right one).
+
+    The cell prints one JSON line: for each wrong answer, the fragment its message must contain,
+    the message (or None if accepted), its exception type, and whether it shows the expected
+    value. ``WRONG`` (any message) is always among them, so no check is vacuous.
+    """
     for i in reversed(_tagged(nb, "check")):
         number = _exercise_number(nb.cells[i])
         source = (
-            f"_right, answer_{number} = answer_{number}, {WRONG!r}\n"
-            "try:\n"
-            f"    exec({nb.cells[i].source!r})\n"
-            "except Exception as err:\n"
-            "    print('wrong answer rejected:', type(err).__name__)\n"
-            "else:\n"
-            "    print('wrong answer accepted')\n"
-            f"answer_{number} = _right"
+            f"{mistakes.get(number, f'mistakes_{number} = []')}\n"
+            f"_right, _report = answer_{number}, []\n"
+            f"for answer_{number}, _fragment in [*mistakes_{number}, ({WRONG!r}, '')]:\n"
+            "    try:\n"
+            f"        exec({nb.cells[i].source!r})\n"
+            "    except Exception as err:\n"
+            "        _report.append((_fragment, str(err), type(err).__name__,\n"
+            "                        checks.reveals(str(err), getattr(err, 'expected', None))))\n"
+            "    else:\n"
+            "        _report.append((_fragment, None, None, False))\n"
+            f"answer_{number} = _right\n"
+            "import json; print(json.dumps(_report))"
         )
         cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["tags"] = ["injected-wrong-answer"]
+        cell.metadata["tags"] = ["injected-wrong-answers"]
         nb.cells.insert(i + 1, cell)
 
 
@@ -96,7 +120,7 @@ def _run(path: Path, overrides: dict, *, wrong_answers: bool):
     nb = nbformat.read(path, as_version=4)
     _inject_parameters(nb, overrides)
     if wrong_answers:
-        _inject_wrong_answers(nb)
+        _inject_wrong_answers(nb, _mistakes(path.stem.removesuffix("-solutions")))
     client = nbclient.NotebookClient(
         nb,
         timeout=600,
@@ -140,11 +164,13 @@ def test_notebook_runs(path: Path, run_dir: Path) -> None:
             f"Exercise {number}: correct" if solutions else f"Exercise {number}: not answered yet"
         )
         assert expected in printed, f"{path.name}, check of exercise {number} printed {printed!r}"
-        if solutions:  # and the check is not vacuous: it rejects a wrong answer
-            rejected = _stdout(nb.cells[i + 1])
-            assert "wrong answer rejected: AssertionError" in rejected, (
-                f"{path.name}, exercise {number}: {rejected!r}"
-            )
+        if solutions:  # and it diagnoses typical wrong answers without revealing the answer
+            for fragment, message, kind, reveals in json.loads(_stdout(nb.cells[i + 1])):
+                where = f"{path.name}, exercise {number}, mistake {fragment!r}"
+                assert message is not None, f"{where}: accepted"
+                assert kind == "WrongAnswer", f"{where}: raised {kind}: {message}"
+                assert fragment in message, f"{where}: the message is {message!r}"
+                assert not reveals, f"{where}: the message shows the expected value: {message!r}"
 
 
 def test_committed_notebooks_are_the_generators_output() -> None:
