@@ -17,6 +17,7 @@ from msanalysis.training.data import (
     crop_flip,
     draw_crop_flip,
     epoch_generator,
+    find_dataset,
     load_dataset,
     read_idx,
     shard,
@@ -169,6 +170,23 @@ def test_missing_data_says_what_where_and_how(tmp_path):
         load_dataset("mnist", "test", data_dir=tmp_path)
 
 
+def test_a_named_root_is_the_only_one_looked_in(tmp_path, monkeypatch):
+    """--data-dir (or $MSANALYSIS_DATA_DIR) that lacks the data is an error, never a silent
+    fall back to /usr/share/datasets (which holds Fashion-MNIST on a Debian machine)."""
+    monkeypatch.delenv("MSANALYSIS_DATA_DIR", raising=False)
+    with pytest.raises(DataError, match=f"data root {tmp_path / 'nowhere'} .*does not exist"):
+        load_dataset("fashion-mnist", "test", data_dir=tmp_path / "nowhere")
+    with pytest.raises(DataError) as err:
+        load_dataset("fashion-mnist", "test", data_dir=tmp_path)
+    assert str(tmp_path / "fashion-mnist") in str(err.value)
+    assert str(DEBIAN_DATA_ROOT) not in str(err.value).split("; ")[0]
+    monkeypatch.setenv("MSANALYSIS_DATA_DIR", str(tmp_path / "unset"))
+    with pytest.raises(DataError, match=r"from \$MSANALYSIS_DATA_DIR\) does not exist"):
+        load_dataset("fashion-mnist", "test")
+    write_mnist_like(tmp_path / "fashion-mnist")
+    assert find_dataset("fashion-mnist", "test", data_dir=tmp_path) == tmp_path / "fashion-mnist"
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown dataset 'svhn'"):
         load_dataset("svhn", "train")
@@ -205,7 +223,7 @@ def test_batches_are_a_permutation_fixed_by_seed_and_epoch():
     batches = epoch(0, 3)
     assert [len(b) for b in batches] == [4, 4, 2]
     assert sorted(torch.cat(batches).tolist()) == list(range(10))
-    assert all(torch.equal(a, b) for a, b in zip(batches, epoch(0, 3)))
+    assert all(torch.equal(a, b) for a, b in zip(batches, epoch(0, 3), strict=True))
     assert not torch.equal(torch.cat(batches), torch.cat(epoch(0, 4)))
     assert not torch.equal(torch.cat(epoch(1, 0)), torch.cat(epoch(0, 1)))  # no seed+epoch aliasing
 
@@ -217,7 +235,7 @@ def test_processes_share_each_global_batch():
         for r in range(2)
     ]
     assert len(parts[0]) == len(parts[1]) == 3
-    for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts):
+    for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts, strict=True):
         assert size == size_a == size_b == len(full)
         assert sorted(torch.cat([a, b]).tolist()) == sorted(full.tolist())
     # A last batch smaller than the number of processes is dropped (9 = 4+4+1 over 3 processes).
