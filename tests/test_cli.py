@@ -77,3 +77,15 @@ def test_warnings_are_one_line(tmp_path, capsys):
     warning, error = capsys.readouterr().err.splitlines()
     assert warning.startswith("msanalysis train: ThresholdWarning: loss 'ms' with eta=0.3 <= ")
     assert ".py" not in warning and error.startswith("msanalysis train: fashion-mnist")
+
+
+def test_train_help_lists_the_registries(capsys):
+    from msanalysis.training.losses import TRAINING_LOSSES
+    from msanalysis.training.models import MODELS
+
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    images = [n for n, spec in MODELS.items() if len(spec.input_shape) == 3]
+    assert f"an image model: {', '.join(images)} (default: small-cnn)" in help_text
+    assert f"a loss of the family: {', '.join(TRAINING_LOSSES)} (default: ms)" in help_text

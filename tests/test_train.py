@@ -52,7 +52,7 @@ def data_dir(tmp_path_factory) -> Path:
     for prefix, n in (("train", 96), ("t10k", 40)):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels):
+        for image, k in zip(images, labels, strict=True):
             r, c = divmod(int(k), 5)
             image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
@@ -175,7 +175,40 @@ def test_cli_errors(data_dir, tmp_path, capsys):
     assert "cifar-10-python.tar.gz" in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------------------ killed and parallel runs
+def test_cli_says_which_data_folder_it_read(data_dir, tmp_path, capsys):
+    args = ["train", "--data-dir", str(data_dir), "--out", str(tmp_path / "o"), "--epochs", "1"]
+    assert cli.main([*args, "--batch-size", "32", "--no-progress"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"{tmp_path / 'o'}: training on fashion-mnist from {data_dir / 'fashion-mnist'}"
+
+
+def test_cli_named_data_dir_is_honoured(tmp_path, capsys):
+    """A --data-dir without the data fails in one line, even where /usr/share/datasets has it."""
+    out = tmp_path / "runs" / "o"
+    assert cli.main(["train", "--data-dir", str(tmp_path / "none"), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"msanalysis train: data root {tmp_path / 'none'} (from --data-dir) does not exist\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_failing_before_its_first_epoch_leaves_no_folder(data_dir, tmp_path, monkeypatch):
+    import msanalysis.training.train as train_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    (tmp_path / "kept").mkdir()
+    out = tmp_path / "kept" / "runs" / "o"
+    assert (
+        cli.main(["train", "--data-dir", str(data_dir), "--out", str(out), "--no-progress"]) == 130
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "kept"]  # what existed before stays
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+# ------------------------------------------------------------------------- killed and parallel runs
 
 CLI_ARGS = [
     "--model",
@@ -211,7 +244,8 @@ def read_metrics(folder: Path) -> list[dict]:
 
 
 def _run_slowly(args: list[str]) -> None:
-    """A training process that sleeps after each batch (the test-only hook), so it can be killed mid-epoch."""
+    """A training process that sleeps after each batch (the test-only hook), so that it can be
+    killed mid-epoch."""
     os.environ["MSANALYSIS_TEST_BATCH_DELAY"] = "0.15"
     torch.set_num_threads(1)
     sys.exit(cli.main(args))
@@ -272,7 +306,8 @@ def test_two_gloo_processes_match_one_process(data_dir, tmp_path):
     """Two CPU processes (gloo, DDP) over the same global batches end with the same weights."""
     single, multi = tmp_path / "single", tmp_path / "multi"
     run_in_this_process(train_args(data_dir, single, "--epochs", "1"))
-    # fork, as DataLoader workers do (each sets one thread): the children need not import torch again.
+    # fork, as DataLoader workers do (each sets one thread): the children need not import torch
+    # again.
     torch.multiprocessing.start_processes(
         _rank_main,
         args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")),
