@@ -153,6 +153,18 @@ def test_damaged_checkpoints_are_named(tmp_path):
         load_checkpoint(tmp_path / "nothing.pt")
 
 
+def test_a_folder_given_as_checkpoint_is_named_as_one(tmp_path):
+    with pytest.raises(CheckpointError, match=f"^{tmp_path}: is a folder, not a checkpoint file$"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "best.pt").write_bytes(b"")
+    (tmp_path / "last.pt").write_bytes(b"")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path)
+    assert str(err.value).endswith(
+        f"did you mean {tmp_path / 'best.pt'} or {tmp_path / 'last.pt'}?"
+    )
+
+
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text("old\n")

@@ -6,7 +6,10 @@ import argparse
 
 from ..errors import UsageError
 
-HELP = "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) of a checkpoint"
+HELP = (
+    "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) "
+    "of a checkpoint"
+)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +18,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--objective",
         default="ce",
         choices=["ce", "margin", "dlr", "train-loss"],
-        help="loss the attacks ascend; train-loss: the checkpoint's own training loss (default: %(default)s)",
+        help="loss the attacks ascend; train-loss: the checkpoint's own training loss "
+        "(default: %(default)s)",
     )
     parser.add_argument("--limit", type=int, help="attack only the first N test images")
     parser.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
@@ -63,7 +67,8 @@ def parse_attack_names(text: str) -> list[str]:
     unknown = [n for n in names if n not in PAPER_ATTACKS]
     if unknown or not names:
         raise UsageError(
-            f"--attacks: unknown or empty {unknown or text!r}; choose from {', '.join(PAPER_ATTACKS)}"
+            f"--attacks: unknown or empty {unknown or text!r}; "
+            f"choose from {', '.join(PAPER_ATTACKS)}"
         )
     return names
 
@@ -72,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
     check_common_arguments(args)
     names = parse_attack_names(args.attacks)
     from ..attacks import paper_attack
-    from ..evaluation.robustness import accuracies, load_target, objective_for, write_json_atomic
+    from ..evaluation.robustness import (
+        accuracies,
+        count_correct,
+        describe_loss,
+        load_target,
+        objective_for,
+        write_json_atomic,
+    )
 
     target = load_target(
         args.checkpoint, limit=args.limit, data_dir=args.data_dir, device=args.device
@@ -80,19 +92,23 @@ def run(args: argparse.Namespace) -> int:
     objective = objective_for(target, args.objective)
     attacks = {n: paper_attack(n, target.model, objective=objective, seed=args.seed) for n in names}
     correct = accuracies(target, attacks, batch_size=args.batch_size, progress=args.progress)
+    clean = count_correct(correct["clean"])
     result = {
         **target.describe(),
         "objective": args.objective,
-        "clean_accuracy": float(correct["clean"].float().mean()),
+        "clean_accuracy": clean["accuracy"],
+        "clean_correct": clean["correct"],
         "attacks": {
-            n: {"settings": a.settings(), "accuracy": float(correct[n].float().mean())}
-            for n, a in attacks.items()
+            n: {"settings": a.settings(), **count_correct(correct[n])} for n, a in attacks.items()
         },
-        "convention": "a sample counts as robust only if classified correctly both clean and attacked",
+        "convention": (
+            "a sample counts as robust only if classified correctly both clean and attacked"
+        ),
     }
     print(
-        f"{target.dataset} {target.model_name} trained with {target.loss} {target.loss_params or ''}; "
-        f"n={len(target.labels)}, objective={args.objective}"
+        f"{target.dataset} {target.model_name} trained with "
+        f"{describe_loss(target.loss, target.loss_params)}; "
+        f"n={len(target.labels)}, objective={args.objective}, data from {target.data}"
     )
     print(f"{'attack':8} {'accuracy %':>10}  settings")
     print(f"{'clean':8} {100 * result['clean_accuracy']:10.2f}")

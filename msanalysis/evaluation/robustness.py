@@ -1,7 +1,9 @@
-"""Robust accuracy of trained checkpoints: the ``attack``, ``table1`` and ``table2`` commands' engine.
+"""Robust accuracy of trained checkpoints: the engine of the ``attack``, ``table1`` and ``table2``
+commands.
 
 A checkpoint of ``msanalysis train`` names its data set, model and training loss; the test
-split of that data set is attacked. Results are plain dicts, ready for JSON.
+split of that data set is attacked. Results are plain dicts, ready for JSON; an accuracy is
+stored as its integer counts and their exact fraction (:func:`count_correct`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from ..attacks.evaluate import correct_under
 
 __all__ = [
     "Target",
+    "describe_loss",
+    "count_correct",
     "load_target",
     "resolve_device",
     "objective_for",
@@ -41,16 +45,49 @@ class Target:
     loss: str
     loss_params: dict[str, float]
     checkpoint: str
+    data: str = ""  # the folder the test split was read from
 
     def describe(self) -> dict[str, Any]:
         return {
             "checkpoint": self.checkpoint,
+            "data": self.data,
             "dataset": self.dataset,
             "model": self.model_name,
             "loss": self.loss,
             "loss_params": self.loss_params,
             "n": len(self.labels),
         }
+
+
+_SYMBOLS = {"eta": "η", "alpha": "α", "gamma": "γ", "lam": "λ"}
+
+
+def describe_loss(loss: str, params: dict[str, float]) -> str:
+    """A training loss for people: ``ms (η = 1.5)``, ``focal (α = 1, γ = 2)``, ``ce``.
+
+    >>> describe_loss("ms", {"eta": 1.5}), describe_loss("ce", {})
+    ('ms (η = 1.5)', 'ce')
+    """
+    if not params:
+        return loss
+    inside = ", ".join(f"{_SYMBOLS.get(k, k)} = {v:g}" for k, v in params.items())
+    return f"{loss} ({inside})"
+
+
+def count_correct(correct: torch.Tensor) -> dict[str, Any]:
+    """Counts and their exact fraction, for JSON: ``{"correct": k, "n": n, "accuracy": k / n}``.
+
+    The fraction is computed in Python from the integer counts (a float32 mean would store
+    0.7049999833106995 for 705 / 1000).
+
+    Args:
+      correct: (N,) bool, per-sample correctness.
+
+    >>> count_correct(torch.tensor([True] * 705 + [False] * 295))
+    {'correct': 705, 'n': 1000, 'accuracy': 0.705}
+    """
+    k, n = int(correct.sum()), int(correct.numel())
+    return {"correct": k, "n": n, "accuracy": k / n if n else float("nan")}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -68,12 +105,13 @@ def load_target(
     device: str = "auto",
 ) -> Target:
     """The checkpoint's model (eval mode) and the first ``limit`` images of its test split."""
-    from ..training.data import load_dataset, to_float
+    from ..training.data import find_dataset, load_dataset, to_float
     from ..training.train import load_checkpoint
 
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint, device=dev)
     config = meta["config"]
+    folder = find_dataset(config.dataset, "test", data_dir=data_dir)
     data = load_dataset(config.dataset, "test", data_dir=data_dir, limit=limit)
     return Target(
         model=model,
@@ -84,6 +122,7 @@ def load_target(
         loss=config.loss,
         loss_params=dict(config.loss_params),
         checkpoint=str(checkpoint),
+        data=str(folder),
     )
 
 
