@@ -97,7 +97,7 @@ def test_committed_table_results_still_read(capsys):
         assert to_csv(results) == (root / f"{table}.csv").read_text()
 
 
-def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
+def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch, capsys):
     data, out = runs
     args = [
         "table1",
@@ -116,6 +116,7 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
     assert len(first["cells"]) == 2 * 5  # (ce, ms) x (clean, fgsm, bim, pgd, upgd)
     assert all(c["n"] == 8 and c["accuracy"] == c["correct"] / 8 for c in first["cells"].values())
     assert "small-cnn ms (ours)" in (tmp_path / "table1.md").read_text()
+    assert f"test images from {data / 'fashion-mnist'}\n" in capsys.readouterr().out
     import msanalysis.evaluation.tables as tables
 
     def no_work(*a, **k):
@@ -134,6 +135,7 @@ def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
         == 1
     )
     assert "python -m msanalysis train" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # a failed table leaves no empty results folder
 
 
 def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
