@@ -89,3 +89,10 @@ def test_train_help_lists_the_registries(capsys):
     images = [n for n, spec in MODELS.items() if len(spec.input_shape) == 3]
     assert f"an image model: {', '.join(images)} (default: small-cnn)" in help_text
     assert f"a loss of the family: {', '.join(TRAINING_LOSSES)} (default: ms)" in help_text
+
+
+def test_ci_installs_torchattacks_after_the_test_extras():
+    """Installed before them, pip prints a resolver ERROR about torchattacks' unused pins."""
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    extras = lines.index("python3 -m pip install -q -e '.[test]'")
+    assert lines.index("python3 -m pip install -q --no-deps torchattacks") > extras
