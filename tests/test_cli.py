@@ -96,3 +96,25 @@ def test_ci_installs_torchattacks_after_the_test_extras():
     lines = (ROOT / ".ci" / "run").read_text().splitlines()
     extras = lines.index("python3 -m pip install -q -e '.[test]'")
     assert lines.index("python3 -m pip install -q --no-deps torchattacks") > extras
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", "--eta", "inf", "--steps", "10"],
+        ["simulate", "--eta", "nan", "--steps", "10"],
+        ["simulate", "--eta", "0", "--steps", "10"],
+        ["simulate", "--lr", "inf", "--steps", "10"],
+        ["simulate", "--loss", "msx"],
+        ["figures", "--eta", "-1"],
+        ["sweep-eta", "--losses", "msx"],
+        ["train", "--eta", "nan"],
+        ["train", "--loss", "msx"],
+        ["train", "--model", "resnet19"],
+        ["train", "--model", "mlp"],
+    ],
+)
+def test_bad_values_and_names_are_one_line_usage_errors(args, capsys):
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"msanalysis {args[0]}: error: ") and err.count("\n") == 1
