@@ -11,6 +11,7 @@ from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.training.accel import resolve_accel
+from msanalysis.evaluation.tables import to_csv, to_markdown
 from msanalysis.training.train import TrainConfig, fit
 
 # Every test names its device: "auto" would initialise CUDA on a GPU machine before the
@@ -83,11 +84,33 @@ def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
         and result["attacks"]["fgsm"]["settings"]["eps"] == 0.007
     )
     for attack in result["attacks"].values():  # robust implies clean-correct
-        assert 0 <= attack["accuracy"] <= result["clean_accuracy"]
-    assert "pgd" in capsys.readouterr().out
+        assert 0 <= attack["correct"] <= result["clean_correct"]
+        assert attack["n"] == 16 and attack["accuracy"] == attack["correct"] / 16  # exact
+    assert result["clean_accuracy"] == result["clean_correct"] / 16
+    assert result["data"] == str(data / "fashion-mnist")
+    head = capsys.readouterr().out.splitlines()[0]
+    assert head.startswith("fashion-mnist small-cnn trained with ms (η = 1.5); n=16,")
+    assert head.endswith(f"data from {data / 'fashion-mnist'}")
 
 
-def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
+def test_attack_names_a_loss_without_parameters_plainly(runs, capsys):
+    data, out = runs
+    checkpoint = out / "fashion-mnist-small-cnn-ce-s0/best.pt"
+    args = ["attack", "--checkpoint", str(checkpoint), "--attacks", "fgsm", "--limit", "4"]
+    assert cli.main([*args, "--data-dir", str(data), "--no-progress"]) == 0
+    assert "small-cnn trained with ce; n=4," in capsys.readouterr().out
+
+
+def test_committed_table_results_still_read(capsys):
+    """The committed results/ files predate the integer counts: the readers still accept them."""
+    root = Path(__file__).resolve().parents[1] / "results" / "fashion-mnist"
+    for table in ("table1", "table2"):
+        results = json.loads((root / f"{table}-results.json").read_text())
+        assert to_markdown(results) == (root / f"{table}.md").read_text()
+        assert to_csv(results) == (root / f"{table}.csv").read_text()
+
+
+def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch, capsys):
     data, out = runs
     args = [
         "table1",
@@ -106,7 +129,9 @@ def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch):
     assert cli.main(args) == 0
     first = json.loads((tmp_path / "results.json").read_text())
     assert len(first["cells"]) == 2 * 5  # (ce, ms) x (clean, fgsm, bim, pgd, upgd)
+    assert all(c["n"] == 8 and c["accuracy"] == c["correct"] / 8 for c in first["cells"].values())
     assert "small-cnn ms (ours)" in (tmp_path / "table1.md").read_text()
+    assert f"test images from {data / 'fashion-mnist'}\n" in capsys.readouterr().out
     import msanalysis.evaluation.tables as tables
 
     def no_work(*a, **k):
@@ -128,6 +153,7 @@ def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
         == 1
     )
     assert "python -m msanalysis train" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # a failed table leaves no empty results folder
 
 
 def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
@@ -177,6 +203,7 @@ def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
     "args,status",
     [
         (["attack", "--checkpoint", "nowhere.pt", "--device", "cpu"], 1),
+        (["attack", "--checkpoint", ".", "--device", "cpu"], 1),  # a folder
         (["attack", "--checkpoint", "x.pt", "--attacks", "cw"], 2),
         (["attack", "--checkpoint", "x.pt", "--limit", "0"], 2),
         (["audit", "--checkpoint", "x.pt", "--steps", "0"], 2),

@@ -18,6 +18,7 @@ from msanalysis.training.data import (
     draw_crop_flip,
     epoch_generator,
     eval_batches,
+    find_dataset,
     load_dataset,
     read_idx,
 )
@@ -167,6 +168,23 @@ def test_missing_data_says_what_where_and_how(tmp_path):
     )
     with pytest.raises(DataError, match="t10k-images-idx3-ubyte.*mnist.*MNIST IDX files"):
         load_dataset("mnist", "test", data_dir=tmp_path)
+
+
+def test_a_named_root_is_the_only_one_looked_in(tmp_path, monkeypatch):
+    """--data-dir (or $MSANALYSIS_DATA_DIR) that lacks the data is an error, never a silent
+    fall back to /usr/share/datasets (which holds Fashion-MNIST on a Debian machine)."""
+    monkeypatch.delenv("MSANALYSIS_DATA_DIR", raising=False)
+    with pytest.raises(DataError, match=f"data root {tmp_path / 'nowhere'} .*does not exist"):
+        load_dataset("fashion-mnist", "test", data_dir=tmp_path / "nowhere")
+    with pytest.raises(DataError) as err:
+        load_dataset("fashion-mnist", "test", data_dir=tmp_path)
+    assert str(tmp_path / "fashion-mnist") in str(err.value)
+    assert str(DEBIAN_DATA_ROOT) not in str(err.value).split("; ")[0]
+    monkeypatch.setenv("MSANALYSIS_DATA_DIR", str(tmp_path / "unset"))
+    with pytest.raises(DataError, match=r"from \$MSANALYSIS_DATA_DIR\) does not exist"):
+        load_dataset("fashion-mnist", "test")
+    write_mnist_like(tmp_path / "fashion-mnist")
+    assert find_dataset("fashion-mnist", "test", data_dir=tmp_path) == tmp_path / "fashion-mnist"
 
 
 def test_bad_arguments():

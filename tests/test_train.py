@@ -160,6 +160,18 @@ def test_damaged_checkpoints_are_named(tmp_path):
         load_checkpoint(tmp_path / "nothing.pt")
 
 
+def test_a_folder_given_as_checkpoint_is_named_as_one(tmp_path):
+    with pytest.raises(CheckpointError, match=f"^{tmp_path}: is a folder, not a checkpoint file$"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "best.pt").write_bytes(b"")
+    (tmp_path / "last.pt").write_bytes(b"")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path)
+    assert str(err.value).endswith(
+        f"did you mean {tmp_path / 'best.pt'} or {tmp_path / 'last.pt'}?"
+    )
+
+
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text("old\n")
@@ -183,7 +195,53 @@ def test_cli_errors(data_dir, tmp_path, capsys):
     assert "cifar-10-python.tar.gz" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------------- killed and parallel runs
+def test_cli_says_which_data_folder_it_read(data_dir, tmp_path, capsys):
+    args = ["train", "--data-dir", str(data_dir), "--out", str(tmp_path / "o"), "--epochs", "1"]
+    assert cli.main([*args, "--batch-size", "32", "--no-progress", "--device", "cpu"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == f"{tmp_path / 'o'}: training on fashion-mnist from {data_dir / 'fashion-mnist'}"
+
+
+def test_cli_named_data_dir_is_honoured(tmp_path, capsys):
+    """A --data-dir without the data fails in one line, even where /usr/share/datasets has it."""
+    out = tmp_path / "runs" / "o"
+    args = ["train", "--data-dir", str(tmp_path / "none"), "--out", str(out), "--device", "cpu"]
+    assert cli.main(args) == 1
+    assert capsys.readouterr().err == (
+        f"msanalysis train: data root {tmp_path / 'none'} (from --data-dir) does not exist\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_failing_before_its_first_epoch_leaves_no_folder(data_dir, tmp_path, monkeypatch):
+    import msanalysis.training.train as train_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "train_one_epoch", interrupted)
+    (tmp_path / "kept").mkdir()
+    out = tmp_path / "kept" / "runs" / "o"
+    assert (
+        cli.main(
+            [
+                "train",
+                "--data-dir",
+                str(data_dir),
+                "--out",
+                str(out),
+                "--no-progress",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 130
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "kept"]  # what existed before stays
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+# ------------------------------------------------------------------------- killed and parallel runs
 
 CLI_ARGS = [
     "--model",

@@ -81,7 +81,14 @@ def run(args: argparse.Namespace) -> int:
     check_common_arguments(args)
     names = parse_attack_names(args.attacks)
     from ..attacks import paper_attack
-    from ..evaluation.robustness import accuracies, load_target, objective_for, write_json_atomic
+    from ..evaluation.robustness import (
+        accuracies,
+        count_correct,
+        describe_loss,
+        load_target,
+        objective_for,
+        write_json_atomic,
+    )
 
     target = load_target(
         args.checkpoint,
@@ -94,21 +101,23 @@ def run(args: argparse.Namespace) -> int:
         n: paper_attack(n, target.attack_model, objective=objective, seed=args.seed) for n in names
     }
     correct = accuracies(target, attacks, batch_size=args.batch_size, progress=args.progress)
+    clean = count_correct(correct["clean"])
     result = {
         **target.describe(),
         "objective": args.objective,
-        "clean_accuracy": float(correct["clean"].float().mean()),
+        "clean_accuracy": clean["accuracy"],
+        "clean_correct": clean["correct"],
         "attacks": {
-            n: {"settings": a.settings(), "accuracy": float(correct[n].float().mean())}
-            for n, a in attacks.items()
+            n: {"settings": a.settings(), **count_correct(correct[n])} for n, a in attacks.items()
         },
-        "convention": "a sample counts as robust only if classified correctly both clean "
-        "and attacked",
+        "convention": (
+            "a sample counts as robust only if classified correctly both clean and attacked"
+        ),
     }
     print(
-        f"{target.dataset} {target.model_name} trained with {target.loss} "
-        f"{target.loss_params or ''}; "
-        f"n={len(target.labels)}, objective={args.objective}"
+        f"{target.dataset} {target.model_name} trained with "
+        f"{describe_loss(target.loss, target.loss_params)}; "
+        f"n={len(target.labels)}, objective={args.objective}, data from {target.data}"
     )
     print(f"{'attack':8} {'accuracy %':>10}  settings")
     print(f"{'clean':8} {100 * result['clean_accuracy']:10.2f}")

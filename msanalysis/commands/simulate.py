@@ -5,17 +5,26 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 from dataclasses import asdict
 from pathlib import Path
 
-HELP = "full-batch gradient descent on 1-D/2-D logistic models: convergence, boundary vs max margin, |w| growth"
+from ..losses import ETA
+
+HELP = (
+    "full-batch gradient descent on 1-D/2-D logistic models: convergence, boundary vs max "
+    "margin, |w| growth"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="all", help="a data set name or 'all' (default all)")
     parser.add_argument("--loss", default="all", help="a loss name or 'all' (default all)")
     parser.add_argument(
-        "--eta", type=float, default=1.5, help="η of the losses that have one (default 1.5)"
+        "--eta",
+        type=float,
+        default=ETA.default,
+        help="η of the losses that have one (default: %(default)s, the paper's)",
     )
     parser.add_argument("--steps", type=int, default=20000, help="GD steps (default 20000)")
     parser.add_argument(
@@ -52,10 +61,12 @@ def _runs(args: argparse.Namespace) -> list[tuple[str, str, dict, str]]:
             raise UsageError(f"--loss {name!r} unknown; choose one of {', '.join(LOSSES)} or all")
     if args.steps < 10:
         raise UsageError(f"--steps must be >= 10; got {args.steps}")
-    if args.lr is not None and not args.lr > 0:
-        raise UsageError(f"--lr must be > 0; got {args.lr}")
-    if not args.eta > 0:
-        raise UsageError(f"--eta must be > 0; got {args.eta}")
+    if args.lr is not None and not 0 < args.lr < math.inf:
+        raise UsageError(f"--lr must be finite and > 0; got {args.lr}")
+    try:
+        ETA.check(args.eta)  # the registry's range for η: (0, inf), NaN refused
+    except ValueError as err:
+        raise UsageError(f"--eta: {err}") from None
     runs = []
     for d in datasets:
         dims = get_dataset(d).x.shape[1]
@@ -92,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             with path.open("w", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(r.trajectory)
-                writer.writerows(zip(*r.trajectory.values()))
+                writer.writerows(zip(*r.trajectory.values(), strict=True))
         (args.out / "simulations.json").write_text(
             json.dumps([asdict(r) for r in results], indent=1)
         )

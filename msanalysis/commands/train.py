@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+from pathlib import Path
 
 from ..errors import UsageError
 
@@ -23,23 +25,33 @@ PAPER_EPOCHS = {"mnist": 50, "fashion-mnist": 50, "cifar10": 200}
 BATCH_DELAY_ENV = "MSANALYSIS_TEST_BATCH_DELAY"
 
 
+class _RegistryHelp(argparse.HelpFormatter):
+    """Help whose --model and --loss lists come from the registries, read only when help is
+    printed (they import torch, which ``msanalysis verify`` must not pay for)."""
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        if action.dest == "model":
+            from ..training.models import MODELS
+
+            names = [n for n, spec in MODELS.items() if len(spec.input_shape) == 3]
+            return f"an image model: {', '.join(names)} (default: {action.default})"
+        if action.dest == "loss":
+            from ..training.losses import TRAINING_LOSSES
+
+            return f"a loss of the family: {', '.join(TRAINING_LOSSES)} (default: {action.default})"
+        return super()._expand_help(action)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = _RegistryHelp
     parser.add_argument(
         "--dataset",
         default="fashion-mnist",
         choices=sorted(PAPER_EPOCHS),
         help="default: %(default)s",
     )
-    parser.add_argument(
-        "--model",
-        default="small-cnn",
-        help="resnet18, resnet34, googlenet, densenet121, small-cnn (default)",
-    )
-    parser.add_argument(
-        "--loss",
-        default="ms",
-        help="a loss of the family: ce, focal, ms (default), ms-focal, centred-ce",
-    )
+    parser.add_argument("--model", default="small-cnn", help="listed from the model registry")
+    parser.add_argument("--loss", default="ms", help="listed from the loss registry")
     parser.add_argument(
         "--eta", type=float, help="η of ms, ms-focal, centred-ce (default: the loss's, 1.5)"
     )
@@ -183,23 +195,43 @@ def _batch_delay():
     return lambda epoch, step: time.sleep(delay)
 
 
+def _first_new_folder(out: Path) -> Path | None:
+    """The outermost folder that ``out.mkdir(parents=True)`` would create; None if it exists."""
+    new = None
+    for folder in (out, *out.parents):
+        if folder.exists():
+            break
+        new = folder
+    return new
+
+
+def _remove_if_unfinished(new: Path | None, out: Path) -> None:
+    """After a failed run: remove the folders this run created, unless an epoch finished in
+    them (then last.pt is there and the run can be resumed)."""
+    if new is not None and new.is_dir() and not (out / "last.pt").exists():
+        shutil.rmtree(new, ignore_errors=True)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from ..training.data import find_dataset
     from ..training.distributed import close_distributed, init_distributed
     from ..training.train import fit
 
     config = _config(args)
     _check_model_and_loss(config)
+    folders = {find_dataset(config.dataset, s, data_dir=args.data_dir) for s in ("train", "test")}
+    out = Path(args.out or f"runs/{config.dataset}-{config.model}-{config.loss}-s{config.seed}")
+    new = _first_new_folder(out)
     use_cuda = args.device != "cpu" and torch.cuda.is_available()
     dist = init_distributed(use_cuda=use_cuda)
     try:
         accel = resolve_accel_arguments(args, local_rank=dist.local_rank)
         if accel.device.type == "cuda":  # CUDA-only: cuDNN picks the fastest kernels per shape
             torch.backends.cudnn.benchmark = True
-        out = args.out or os.path.join(
-            "runs", f"{config.dataset}-{config.model}-{config.loss}-s{config.seed}"
-        )
+        if dist.is_main:
+            print(f"{out}: training on {config.dataset} from {', '.join(map(str, folders))}")
         metrics = fit(
             config,
             out,
@@ -213,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except BaseException:
         close_distributed(dist, wait=False)
+        if dist.is_main:
+            _remove_if_unfinished(new, out)
         raise
     close_distributed(dist)
     if dist.is_main and metrics:

@@ -7,6 +7,8 @@ Accuracy is always measured in float32 (:func:`~msanalysis.training.accel.measur
 training's evaluation is; the attacks' own forward and backward passes run in the chosen
 precision (bf16 speeds up the gradient steps only; every adversarial image is then judged
 by the float32 model).
+
+An accuracy is stored as its integer counts and their exact fraction (:func:`count_correct`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from ..training.accel import Accel, AcceleratedModel, measured, resolve_accel
 
 __all__ = [
     "Target",
+    "describe_loss",
+    "count_correct",
     "load_target",
     "objective_for",
     "accuracies",
@@ -52,10 +56,12 @@ class Target:
     loss: str
     loss_params: dict[str, float]
     checkpoint: str
+    data: str = ""  # the folder the test split was read from
 
     def describe(self) -> dict[str, Any]:
         return {
             "checkpoint": self.checkpoint,
+            "data": self.data,
             "dataset": self.dataset,
             "model": self.model_name,
             "loss": self.loss,
@@ -65,6 +71,37 @@ class Target:
             "measured_precision": measured(self.accel).precision,
             "memory_format": self.accel.memory_format,
         }
+
+
+_SYMBOLS = {"eta": "η", "alpha": "α", "gamma": "γ", "lam": "λ"}
+
+
+def describe_loss(loss: str, params: dict[str, float]) -> str:
+    """A training loss for people: ``ms (η = 1.5)``, ``focal (α = 1, γ = 2)``, ``ce``.
+
+    >>> describe_loss("ms", {"eta": 1.5}), describe_loss("ce", {})
+    ('ms (η = 1.5)', 'ce')
+    """
+    if not params:
+        return loss
+    inside = ", ".join(f"{_SYMBOLS.get(k, k)} = {v:g}" for k, v in params.items())
+    return f"{loss} ({inside})"
+
+
+def count_correct(correct: torch.Tensor) -> dict[str, Any]:
+    """Counts and their exact fraction, for JSON: ``{"correct": k, "n": n, "accuracy": k / n}``.
+
+    The fraction is computed in Python from the integer counts (a float32 mean would store
+    0.7049999833106995 for 705 / 1000).
+
+    Args:
+      correct: (N,) bool, per-sample correctness.
+
+    >>> count_correct(torch.tensor([True] * 705 + [False] * 295))
+    {'correct': 705, 'n': 1000, 'accuracy': 0.705}
+    """
+    k, n = int(correct.sum()), int(correct.numel())
+    return {"correct": k, "n": n, "accuracy": k / n if n else float("nan")}
 
 
 def load_target(
@@ -80,13 +117,14 @@ def load_target(
     ``accel`` (default: ``device`` in float32, contiguous) says where and how the model runs;
     model and images are put on its device once.
     """
-    from ..training.data import load_dataset, to_float
+    from ..training.data import find_dataset, load_dataset, to_float
     from ..training.train import load_checkpoint
 
     accel = accel or resolve_accel(device, precision="fp32", memory_format="contiguous")
     net, meta = load_checkpoint(checkpoint, device=accel.device)
     accel.module(net)
     config = meta["config"]
+    folder = find_dataset(config.dataset, "test", data_dir=data_dir)
     data = load_dataset(config.dataset, "test", data_dir=data_dir, limit=limit).to(accel.device)
     return Target(
         model=AcceleratedModel(net, measured(accel)).eval(),
@@ -99,6 +137,7 @@ def load_target(
         loss=config.loss,
         loss_params=dict(config.loss_params),
         checkpoint=str(checkpoint),
+        data=str(folder),
     )
 
 

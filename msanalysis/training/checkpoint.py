@@ -66,9 +66,14 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load a checkpoint dict on the CPU (tensors, numbers, strings only: weights_only).
 
     Raises:
-      CheckpointError: the file is missing, truncated, damaged, or not an msanalysis checkpoint.
+      CheckpointError: the file is missing (or a folder: the message names the best.pt and
+        last.pt in it), truncated, damaged, or not an msanalysis checkpoint.
     """
     path = Path(path)
+    if path.is_dir():
+        inside = [str(path / n) for n in ("best.pt", "last.pt") if (path / n).is_file()]
+        hint = f"; did you mean {' or '.join(inside)}?" if inside else ""
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:

@@ -6,8 +6,10 @@ Three data sets, read from local files only (nothing is downloaded):
   raw, in ``ROOT/fashion-mnist`` or ``ROOT/mnist``;
 * ``cifar10``: the official python pickles in ``ROOT/cifar-10-batches-py``.
 
-``ROOT`` is ``--data-dir``, else ``$MSANALYSIS_DATA_DIR``; Fashion-MNIST also falls back to
-Debian's ``/usr/share/datasets`` (package ``dataset-fashion-mnist``).
+``ROOT`` is ``--data-dir``, else ``$MSANALYSIS_DATA_DIR``, else Debian's ``/usr/share/datasets``
+(package ``dataset-fashion-mnist``). A root that is named is the only one looked in: a folder
+that does not exist, or lacks the files, is an error, never a silent fall back to another.
+:func:`find_dataset` says which folder a split is read from.
 
 Images stay uint8 (N, C, H, W) in memory (a quarter of float32) and become floats in [0, 1]
 one batch at a time, on the device. Every random choice (shuffling, augmentation) comes from
@@ -37,6 +39,7 @@ __all__ = [
     "DatasetSpec",
     "DATASETS",
     "DEBIAN_DATA_ROOT",
+    "find_dataset",
     "load_dataset",
     "read_idx",
     "read_cifar_batch",
@@ -252,7 +255,6 @@ class DatasetSpec:
     howto: str  # how to get them
     present: Callable[[Path, str], bool]
     read: Callable[[Path, str], tuple[np.ndarray, np.ndarray]]
-    debian_fallback: bool = False
 
 
 _IDX_FILES = (
@@ -273,7 +275,6 @@ DATASETS: dict[str, DatasetSpec] = {
             "/usr/share/datasets/fashion-mnist",
             _has_idx,
             _load_idx_split,
-            debian_fallback=True,
         ),
         DatasetSpec(
             "mnist",
@@ -300,12 +301,49 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def _candidate_folders(spec: DatasetSpec, data_dir: str | os.PathLike | None) -> list[Path]:
-    root = data_dir if data_dir is not None else os.environ.get("MSANALYSIS_DATA_DIR")
-    roots = [Path(root)] if root else []
-    if spec.debian_fallback or not roots:
-        roots.append(DEBIAN_DATA_ROOT)
-    return [r / spec.folder for r in dict.fromkeys(roots)]
+def _data_root(data_dir: str | os.PathLike | None) -> tuple[Path, str]:
+    """(root, how it was chosen): ``data_dir``, else $MSANALYSIS_DATA_DIR, else Debian's."""
+    if data_dir is not None:
+        return Path(data_dir), "--data-dir"
+    env = os.environ.get("MSANALYSIS_DATA_DIR")
+    if env:
+        return Path(env), "$MSANALYSIS_DATA_DIR"
+    return DEBIAN_DATA_ROOT, "the default root"
+
+
+def find_dataset(name: str, split: str, *, data_dir: str | os.PathLike | None = None) -> Path:
+    """The folder that :func:`load_dataset` reads ``name``'s ``split`` from.
+
+    Args:
+      name: ``"fashion-mnist"``, ``"mnist"`` or ``"cifar10"``.
+      split: ``"train"`` or ``"test"``.
+      data_dir: the data root; None: ``$MSANALYSIS_DATA_DIR``, else ``/usr/share/datasets``.
+        A root that is named is the only one looked in (no fall back to the default).
+
+    Returns:
+      ``ROOT/<the data set's sub-folder>``, holding the split's files.
+
+    Raises:
+      ValueError: unknown name or split.
+      DataError: the root is not a folder, or the files are missing (the message says which,
+        where, and how to get them).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    spec = DATASETS[name]
+    root, chosen_by = _data_root(data_dir)
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise DataError(f"data root {root} (from {chosen_by}) {what}")
+    folder = root / spec.folder
+    if not spec.present(folder, split):
+        raise DataError(
+            f"{name} ({split}) not found: expected {spec.files} in {folder}; {spec.howto} "
+            "(set the root with --data-dir or MSANALYSIS_DATA_DIR)"
+        )
+    return folder
 
 
 def load_dataset(
@@ -317,8 +355,8 @@ def load_dataset(
       name: ``"fashion-mnist"``, ``"mnist"`` or ``"cifar10"``.
       split: ``"train"`` or ``"test"``.
       data_dir: the data root holding ``fashion-mnist/``, ``mnist/`` or
-        ``cifar-10-batches-py/``; default ``$MSANALYSIS_DATA_DIR``, then (Fashion-MNIST, or when
-        neither is set) ``/usr/share/datasets``.
+        ``cifar-10-batches-py/``; None: ``$MSANALYSIS_DATA_DIR``, else ``/usr/share/datasets``
+        (see :func:`find_dataset`).
       limit: keep only the first ``limit`` samples (small CPU runs); None keeps all.
 
     Returns:
@@ -326,23 +364,12 @@ def load_dataset(
 
     Raises:
       ValueError: unknown name or split, or limit < 1.
-      DataError: files missing (the message says which, where, and how to get them) or damaged.
+      DataError: root or files missing (see :func:`find_dataset`) or damaged.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1 or None, got {limit}")
+    folder = find_dataset(name, split, data_dir=data_dir)
     spec = DATASETS[name]
-    folders = _candidate_folders(spec, data_dir)
-    folder = next((f for f in folders if spec.present(f, split)), None)
-    if folder is None:
-        raise DataError(
-            f"{name} ({split}) not found: expected {spec.files} in "
-            f"{' or '.join(map(str, folders))}; {spec.howto} "
-            "(set the root with --data-dir or MSANALYSIS_DATA_DIR)"
-        )
     images, labels = spec.read(folder, split)
     if images.shape[1:] != spec.shape:
         raise DataError(f"{folder}: {name} images must be {spec.shape}, got {images.shape[1:]}")
