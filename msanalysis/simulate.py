@@ -151,7 +151,10 @@ def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
 
 
 def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> float:
-    """Euclidean distance between two non-crossing 2-D segments: the smallest endpoint-to-segment distance."""
+    """Euclidean distance between two non-crossing 2-D segments.
+
+    For segments that do not cross it is the smallest endpoint-to-segment distance.
+    """
 
     def point_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
         t = np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0.0, 1.0)
@@ -278,7 +281,10 @@ def _boundary_gap(
 def _symbolic_stationary(
     data: Dataset, name: str, params: dict[str, float], parametrisation: str, start: np.ndarray
 ) -> np.ndarray | None:
-    """Sympy's stationary point of the data loss near ``start`` = (w.., b), 30 digits; None if nsolve fails."""
+    """Sympy's stationary point of the data loss near ``start`` = (w.., b), to 30 digits.
+
+    Returns None if nsolve fails.
+    """
     if data.two_point and data.x.shape[1] == 1:
         system = symbolic.two_point_system(
             name, paper_parametrisation=parametrisation == "odd", **params
@@ -289,11 +295,12 @@ def _symbolic_stationary(
         ws = sp.symbols(f"w0:{data.x.shape[1]}", real=True)
         ell = symbolic.loss(name, **params)
         scores = [
-            a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c
+            a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn, strict=True)) + symbolic.B) + c
             for xn in data.x
         ]
         total = sum(
-            ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s)) for s, yn in zip(scores, data.y)
+            ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s))
+            for s, yn in zip(scores, data.y, strict=True)
         )
         unknowns = [*ws, symbolic.B]
         grads = [sp.diff(total, u) for u in unknowns]

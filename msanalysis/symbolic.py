@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from numbers import Real
 from typing import Any, Literal
 
@@ -278,7 +279,7 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     with mpmath.workdps(50):
         nodes = [sp.Rational(i, grid) for i in range(1, grid)]
         signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
-    for (a, sa), (b, sb) in zip(zip(nodes, signs), zip(nodes[1:], signs[1:])):
+    for (a, sa), (b, sb) in pairwise(zip(nodes, signs, strict=True)):
         if (
             sa * sb < 0
             and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
@@ -351,7 +352,8 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.simplify(sp.limit(g, XI, 1, "-"))
     except NotImplementedError as err:  # sympy cannot take the limit with these symbols
         raise SymbolicArgumentError(
-            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic {sorted(map(str, g.free_symbols - {XI, ETA}))}; pass numbers"
+            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic "
+            f"{sorted(map(str, g.free_symbols - {XI, ETA}))}; pass numbers"
         ) from err
     if at_zero != -sp.oo:
         raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")

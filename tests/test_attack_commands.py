@@ -23,7 +23,7 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
     for prefix, n in (("train", 64), ("t10k", 24)):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels):
+        for image, k in zip(images, labels, strict=True):
             r, c = divmod(int(k), 5)
             image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)

@@ -20,7 +20,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     torchattacks = None
 needs_ta = pytest.mark.skipif(
     torchattacks is None,
-    reason="torchattacks (the reference implementation) is not installed: pip install --no-deps torchattacks",
+    reason=(
+        "torchattacks (the reference implementation) is not installed: pip install --no-deps "
+        "torchattacks"
+    ),
 )
 
 
@@ -75,7 +78,8 @@ OURS_AND_THEIRS = [
         lambda m: paper_attack("upgd", m),
         lambda m: torchattacks.UPGD(m, eps=8 / 255, alpha=2 / 255, steps=40),
     ),
-    # torchattacks' PGD has no loss option; its UPGD without momentum is PGD: sign(g / mean|g|) = sign g.
+    # torchattacks' PGD has no loss option; its UPGD without momentum is PGD: sign(g / mean|g|) =
+    # sign g.
     (
         "pgd-dlr",
         lambda m: PGD(m, random_start=False, objective="dlr"),
@@ -315,7 +319,7 @@ def test_objective_must_be_per_sample():
 
 
 def test_restarts_only_add_misclassified_samples():
-    """The first run is the single-run attack (same seed); restarts rerun the still-robust samples."""
+    """The first run is the single-run attack (same seed); restarts rerun still-robust samples."""
     model = tiny_cnn().eval()
     x = batch(128)[0]
     with torch.no_grad():

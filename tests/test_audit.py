@@ -1,4 +1,4 @@
-"""The masking audit: noise margins, verdicts computed from the numbers, and a planted masked model."""
+"""The masking audit: noise margins, verdicts computed from the numbers, a planted masked model."""
 
 from __future__ import annotations
 
@@ -116,6 +116,7 @@ def test_summarise_decides_from_the_numbers():
                 "sweep",
                 "sweep",
             ],
+            strict=True,
         )
     )
     model = {k: half for k in names} | {"clean": ones, "sweep-eps255/255": zeros}

@@ -180,7 +180,10 @@ def test_eq3_plus_sign_ascends_and_minus_descends():
 def test_eq11_printed_step_is_not_the_gradient_step_but_both_lower_the_loss():
     x, w, b, lr = 1.0, 0.3, 0.2, 0.1
     p = 1 / (1 + np.exp(-(2 * (w * x + b) - 1)))
-    loss = lambda w_: np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+
+    def loss(w_):
+        return np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+
     gd = 2 * lr * x * (1 - p)  # -lr dL/dw, dL/dw = -2x(1-p)
     assert not np.isclose(lr / p, gd)
     assert loss(w + gd) < loss(w) and loss(w + lr / p) < loss(w)  # eqs. 14-16: any Δw > 0

@@ -205,7 +205,7 @@ def test_batches_are_a_permutation_fixed_by_seed_and_epoch():
     batches = epoch(0, 3)
     assert [len(b) for b in batches] == [4, 4, 2]
     assert sorted(torch.cat(batches).tolist()) == list(range(10))
-    assert all(torch.equal(a, b) for a, b in zip(batches, epoch(0, 3)))
+    assert all(torch.equal(a, b) for a, b in zip(batches, epoch(0, 3), strict=True))
     assert not torch.equal(torch.cat(batches), torch.cat(epoch(0, 4)))
     assert not torch.equal(torch.cat(epoch(1, 0)), torch.cat(epoch(0, 1)))  # no seed+epoch aliasing
 
@@ -217,7 +217,7 @@ def test_processes_share_each_global_batch():
         for r in range(2)
     ]
     assert len(parts[0]) == len(parts[1]) == 3
-    for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts):
+    for (full, size), (a, size_a), (b, size_b) in zip(whole, *parts, strict=True):
         assert size == size_a == size_b == len(full)
         assert sorted(torch.cat([a, b]).tolist()) == sorted(full.tolist())
     # A last batch smaller than the number of processes is dropped (9 = 4+4+1 over 3 processes).

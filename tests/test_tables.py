@@ -45,7 +45,7 @@ def test_paper_table2_data_is_what_the_paper_prints():
     rows = re.findall(r"PGD ₍?(\d+)₎?\t([\d.\t]+)", text.replace("₁₀", "10").replace("₅₀", "50"))
     keys = ["pgd10@8/255", "pgd50@8/255", "pgd10@16/255", "pgd50@16/255"]
     assert len(rows) == 4
-    for key, (steps, values) in zip(keys, rows):
+    for key, (steps, values) in zip(keys, rows, strict=True):
         assert key.startswith(f"pgd{steps}@")
         assert [float(v) for v in values.split("\t")] == [data[loss][key] for loss in losses]
 
@@ -97,8 +97,8 @@ def test_cifar_table1_puts_the_papers_number_beside_ours():
     results["cells"] = {k.replace("small-cnn", "resnet18"): v for k, v in results["cells"].items()}
     md = to_markdown(results)
     assert (
-        "| attack | resnet18 ce (ours) | resnet18 ce (paper) | resnet18 ms (ours) | resnet18 ms (paper) |"
-        in md
+        "| attack | resnet18 ce (ours) | resnet18 ce (paper) | resnet18 ms (ours) | resnet18 ms "
+        "(paper) |" in md
     )
     assert "| pgd | 53.00 | 0.14 | 73.00 | 37.24 |" in md
 

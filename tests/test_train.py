@@ -52,7 +52,7 @@ def data_dir(tmp_path_factory) -> Path:
     for prefix, n in (("train", 96), ("t10k", 40)):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels):
+        for image, k in zip(images, labels, strict=True):
             r, c = divmod(int(k), 5)
             image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
@@ -175,7 +175,8 @@ def test_cli_errors(data_dir, tmp_path, capsys):
     assert "cifar-10-python.tar.gz" in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------------------ killed and parallel runs
+# ------------------------------------------------------------------------------ killed and
+# parallel runs
 
 CLI_ARGS = [
     "--model",
@@ -211,7 +212,10 @@ def read_metrics(folder: Path) -> list[dict]:
 
 
 def _run_slowly(args: list[str]) -> None:
-    """A training process that sleeps after each batch (the test-only hook), so it can be killed mid-epoch."""
+    """A training process that sleeps after each batch (the test-only hook).
+
+    So it can be killed mid-epoch.
+    """
     os.environ["MSANALYSIS_TEST_BATCH_DELAY"] = "0.15"
     torch.set_num_threads(1)
     sys.exit(cli.main(args))
@@ -272,7 +276,8 @@ def test_two_gloo_processes_match_one_process(data_dir, tmp_path):
     """Two CPU processes (gloo, DDP) over the same global batches end with the same weights."""
     single, multi = tmp_path / "single", tmp_path / "multi"
     run_in_this_process(train_args(data_dir, single, "--epochs", "1"))
-    # fork, as DataLoader workers do (each sets one thread): the children need not import torch again.
+    # fork, as DataLoader workers do (each sets one thread): the children need not import torch
+    # again.
     torch.multiprocessing.start_processes(
         _rank_main,
         args=(2, free_port(), train_args(data_dir, multi, "--epochs", "1")),

@@ -9,7 +9,7 @@ paper's Section 4.2, and :func:`paper_attack` builds one of them.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 

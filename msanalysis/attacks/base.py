@@ -76,7 +76,7 @@ class Attack:
             with torch.enable_grad():
                 return self.perturb(images.detach(), labels.detach()).detach()
         finally:
-            for m, training in zip(self.model.modules(), modes):
+            for m, training in zip(self.model.modules(), modes, strict=True):
                 m.training = training
 
     def perturb(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -103,7 +103,8 @@ class Attack:
         loss = self.objective(logits, labels)
         if loss.shape != labels.shape:
             raise ValueError(
-                f"objective {self.objective_name} must return one loss per sample (reduction='none'); got shape {tuple(loss.shape)}"
+                f"objective {self.objective_name} must return one loss per sample "
+                f"(reduction='none'); got shape {tuple(loss.shape)}"
             )
         (grad,) = torch.autograd.grad(loss.sum(), x)
         return grad, loss.detach(), logits.detach()
@@ -137,7 +138,8 @@ def _check_batch(images: torch.Tensor, labels: torch.Tensor) -> None:
         or labels.shape != images.shape[:1]
     ):
         raise ValueError(f"labels must be an int64 tensor of shape ({images.shape[0]},)")
-    # One pass: NaN makes a comparison false and +-inf falls outside [0, 1], so this checks finiteness too.
+    # One pass: NaN makes a comparison false and +-inf falls outside [0, 1], so this checks
+    # finiteness too.
     if images.numel() and not all(0 <= v <= 1 for v in map(float, torch.aminmax(images))):
         raise ValueError(
             "images must be finite and lie in [0, 1] (normalisation belongs inside the model)"

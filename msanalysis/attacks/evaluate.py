@@ -60,7 +60,7 @@ def correct_under(
             if progress is not None:
                 progress(len(x))
     finally:
-        for m, training in zip(model.modules(), modes):
+        for m, training in zip(model.modules(), modes, strict=True):
             m.training = training
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool)
 
@@ -82,7 +82,8 @@ def paired_noise_margin(a: torch.Tensor, b: torch.Tensor, *, z: float = 1.96) ->
     """
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
         raise ValueError(
-            f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, {tuple(b.shape)}"
+            f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, "
+            f"{tuple(b.shape)}"
         )
     d = a.double() - b.double()
     return max(z * float(d.std()) / math.sqrt(len(d)), 1 / len(d))

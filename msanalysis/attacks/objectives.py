@@ -110,5 +110,6 @@ def resolve_objective(objective: str | Objective) -> tuple[str, Objective]:
         return objective, OBJECTIVES[objective]
     except KeyError:
         raise ValueError(
-            f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)} or pass a callable"
+            f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)} or pass a "
+            "callable"
         ) from None

@@ -14,7 +14,10 @@ __all__ = ["PGD"]
 class PGD(Attack):
     r"""PGD: ``steps`` signed-gradient steps of size ``alpha``, each projected back.
 
-    .. math:: x_{t+1} = \Pi_{B_\infty(x, \epsilon) \cap [0,1]^d}\big(x_t + \alpha\,\mathrm{sign}\,\nabla_x f(x_t)\big)
+    .. math::
+
+        x_{t+1} = \Pi_{B_\infty(x, \epsilon) \cap [0,1]^d}
+            \big(x_t + \alpha\,\mathrm{sign}\,\nabla_x f(x_t)\big)
 
     Defaults are torchattacks' ``PGD`` (eps 8/255, alpha 2/255, 10 steps, uniform random start
     in the eps-ball, clipped to [0, 1]). With ``restarts > 1`` the attack is rerun from new

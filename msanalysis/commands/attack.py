@@ -6,7 +6,10 @@ import argparse
 
 from ..errors import UsageError
 
-HELP = "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) of a checkpoint"
+HELP = (
+    "clean and adversarial accuracy (FGSM, BIM, PGD, UPGD with the paper's settings) of a "
+    "checkpoint"
+)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +18,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--objective",
         default="ce",
         choices=["ce", "margin", "dlr", "train-loss"],
-        help="loss the attacks ascend; train-loss: the checkpoint's own training loss (default: %(default)s)",
+        help=(
+            "loss the attacks ascend; train-loss: the checkpoint's own training loss (default: "
+            "%(default)s)"
+        ),
     )
     parser.add_argument("--limit", type=int, help="attack only the first N test images")
     parser.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
@@ -63,7 +69,8 @@ def parse_attack_names(text: str) -> list[str]:
     unknown = [n for n in names if n not in PAPER_ATTACKS]
     if unknown or not names:
         raise UsageError(
-            f"--attacks: unknown or empty {unknown or text!r}; choose from {', '.join(PAPER_ATTACKS)}"
+            f"--attacks: unknown or empty {unknown or text!r}; choose from "
+            f"{', '.join(PAPER_ATTACKS)}"
         )
     return names
 
@@ -88,10 +95,12 @@ def run(args: argparse.Namespace) -> int:
             n: {"settings": a.settings(), "accuracy": float(correct[n].float().mean())}
             for n, a in attacks.items()
         },
-        "convention": "a sample counts as robust only if classified correctly both clean and attacked",
+        "convention": "a sample counts as robust only if classified correctly both clean and "
+        "attacked",
     }
     print(
-        f"{target.dataset} {target.model_name} trained with {target.loss} {target.loss_params or ''}; "
+        f"{target.dataset} {target.model_name} trained with {target.loss} "
+        f"{target.loss_params or ''}; "
         f"n={len(target.labels)}, objective={args.objective}"
     )
     print(f"{'attack':8} {'accuracy %':>10}  settings")

@@ -7,7 +7,10 @@ import argparse
 from ..errors import UsageError
 from .attack import add_common_arguments, check_common_arguments
 
-HELP = "gradient-masking audit (eps sweep, steps, restarts, margin/APGD, Square, transfer) of a checkpoint vs a CE reference"
+HELP = (
+    "gradient-masking audit (eps sweep, steps, restarts, margin/APGD, Square, transfer) of a "
+    "checkpoint vs a CE reference"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,16 +125,21 @@ def run(args: argparse.Namespace) -> int:
 def print_report(report: dict) -> None:
     m = report["model"]
     print(
-        f"audit of {m['checkpoint']} ({m['dataset']} {m['model']}, loss {m['loss']} {m['loss_params'] or ''}), n={m['n']}"
+        f"audit of {m['checkpoint']} ({m['dataset']} {m['model']}, loss {m['loss']} "
+        f"{m['loss_params'] or ''}), n={m['n']}"
         + (f"; reference {report['reference']}" if report["reference"] else "")
     )
     print(
-        f"{'attack':36} {'group':10} {'model %':>8} {'ref %':>8} {'gain':>7} {'margin':>7}  gain survives?"
+        f"{'attack':36} {'group':10} {'model %':>8} {'ref %':>8} {'gain':>7} {'margin':>7}  gain "
+        "survives?"
     )
     for r in report["rows"]:
         line = f"{r['attack']:36} {r['group']:10} {100 * r['model']:8.2f}"
         if "gain" in r:
-            line += f" {100 * r['reference']:8.2f} {100 * r['gain']:7.2f} {100 * r['noise_margin']:7.2f}  {'yes' if r['gain_survives'] else 'NO'}"
+            line += (
+                f" {100 * r['reference']:8.2f} {100 * r['gain']:7.2f} "
+                f"{100 * r['noise_margin']:7.2f}  {'yes' if r['gain_survives'] else 'NO'}"
+            )
         print(line)
     for name, sentence in report["verdict"].items():
         print(f"\nverdict under {name}: {sentence}")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "make Figure 2, the toy-boundary figures, the eta phase diagram and GD trajectories (PNG, PDF, CSV)"
+HELP = (
+    "make Figure 2, the toy-boundary figures, the eta phase diagram and GD trajectories (PNG, "
+    "PDF, CSV)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

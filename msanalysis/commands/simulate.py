@@ -8,7 +8,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-HELP = "full-batch gradient descent on 1-D/2-D logistic models: convergence, boundary vs max margin, |w| growth"
+HELP = (
+    "full-batch gradient descent on 1-D/2-D logistic models: convergence, boundary vs max "
+    "margin, |w| growth"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             with path.open("w", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(r.trajectory)
-                writer.writerows(zip(*r.trajectory.values()))
+                writer.writerows(zip(*r.trajectory.values(), strict=True))
         (args.out / "simulations.json").write_text(
             json.dumps([asdict(r) for r in results], indent=1)
         )

@@ -8,7 +8,10 @@ from pathlib import Path
 from ..errors import InputError, UsageError
 from .attack import add_common_arguments, check_common_arguments
 
-HELP = "rerun the paper's Table 1 (FGSM/BIM/PGD/UPGD accuracy, models x losses) from trained checkpoints, resumably"
+HELP = (
+    "rerun the paper's Table 1 (FGSM/BIM/PGD/UPGD accuracy, models x losses) from trained "
+    "checkpoints, resumably"
+)
 TABLE = "table1"
 
 
@@ -22,7 +25,9 @@ def add_table_arguments(parser: argparse.ArgumentParser, table: str) -> None:
     parser.add_argument(
         "--models",
         default="small-cnn",
-        help="comma-separated (paper: resnet18,resnet34,googlenet,densenet121; default: %(default)s)",
+        help=(
+            "comma-separated (paper: resnet18,resnet34,googlenet,densenet121; default: %(default)s)"
+        ),
     )
     parser.add_argument(
         "--losses", default="ce,ms", help="comma-separated training losses (default: %(default)s)"
@@ -34,7 +39,10 @@ def add_table_arguments(parser: argparse.ArgumentParser, table: str) -> None:
     )
     parser.add_argument(
         "--out",
-        help=f"output folder (default: results/{table}-DATASET): results.json, {table}.md, {table}.csv",
+        help=(
+            f"output folder (default: results/{table}-DATASET): results.json, {table}.md, "
+            f"{table}.csv"
+        ),
     )
     add_common_arguments(parser)
 
@@ -46,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_table(args: argparse.Namespace, table: str) -> int:
     check_common_arguments(args)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    losses = [l.strip() for l in args.losses.split(",") if l.strip()]
+    losses = [n.strip() for n in args.losses.split(",") if n.strip()]
     if not models or not losses:
         raise UsageError("--models and --losses need at least one name each")
     from ..evaluation.tables import run_grid, to_csv, to_markdown
@@ -72,7 +80,10 @@ def run_table(args: argparse.Namespace, table: str) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from None
     if not results["cells"]:
-        train = f"python -m msanalysis train --dataset {args.dataset} --model MODEL --loss LOSS --out {args.runs}/..."
+        train = (
+            f"python -m msanalysis train --dataset {args.dataset} --model MODEL --loss LOSS "
+            f"--out {args.runs}/..."
+        )
         raise InputError(
             f"no checkpoints found: {', '.join(results['missing'])} (train them with: {train})"
         )

@@ -12,7 +12,10 @@ import os
 
 from ..errors import UsageError
 
-HELP = "train a network on Fashion-MNIST, MNIST or CIFAR-10 with a loss of the family (Adam, paper setup)"
+HELP = (
+    "train a network on Fashion-MNIST, MNIST or CIFAR-10 with a loss of the family (Adam, "
+    "paper setup)"
+)
 
 # Paper, Section 4: 50 epochs on MNIST, 200 on CIFAR-10 (Fashion-MNIST: as MNIST).
 PAPER_EPOCHS = {"mnist": 50, "fashion-mnist": 50, "cifar10": 200}
@@ -187,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
     if dist.is_main and metrics:
         best = max(metrics, key=lambda m: m["test_acc"])
         print(
-            f"{out}: {len(metrics)} epochs; best test accuracy {best['test_acc']:.4f} at epoch {best['epoch']} (best.pt)"
+            f"{out}: {len(metrics)} epochs; best test accuracy {best['test_acc']:.4f} at epoch "
+            f"{best['epoch']} (best.pt)"
         )
     return 0

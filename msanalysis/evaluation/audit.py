@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -35,7 +36,10 @@ __all__ = [
 ]
 
 AttackFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-SQUARE_MISSING = "black-box Square attack skipped: torchattacks is not installed (pip install --no-deps torchattacks)"
+SQUARE_MISSING = (
+    "black-box Square attack skipped: torchattacks is not installed (pip install "
+    "--no-deps torchattacks)"
+)
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,16 @@ class AuditSettings:
     sweep: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 255)  # eps x 255
     sweep_steps: int = 20
     seed: int = 0
-    #: accuracy that counts as "fallen to ~zero" at eps = 1 (the whole image box: a working attack reaches 0).
+    # : accuracy that counts as "fallen to ~zero" at eps = 1 (the whole image box: a working attack
+    # reaches 0).
     zero_accuracy: float = 0.01
 
 
 class SoftmaxOutput(nn.Module):
-    """A model whose outputs are its softmax probabilities: the 'probabilities fed as logits' check."""
+    """A model whose outputs are its softmax probabilities.
+
+    For the 'probabilities fed as logits' check.
+    """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -93,7 +101,7 @@ def gradient_statistics(
                 saturated += float((p.amax(1) == 1).sum())
                 prob += float(p.gather(1, y[:, None]).sum())
     finally:
-        for m, training in zip(model.modules(), modes):
+        for m, training in zip(model.modules(), modes, strict=True):
             m.training = training
     n = len(images)
     return {
@@ -216,7 +224,8 @@ def summarise(run: dict[str, Any], s: AuditSettings) -> dict[str, Any]:
     rows = []
     for name in correct["model"]:
         row = {"attack": name, "group": groups[name], "model": acc["model"][name]}
-        # A transfer attack has no like-for-like number on the reference (there it is white-box): no gain.
+        # A transfer attack has no like-for-like number on the reference (there it is white-box):
+        # no gain.
         if "reference" in correct and name in correct["reference"]:
             a, b = correct["model"][name], correct["reference"][name]
             gain, margin = float(a.float().mean() - b.float().mean()), paired_noise_margin(a, b)
@@ -244,7 +253,7 @@ def summarise(run: dict[str, Any], s: AuditSettings) -> dict[str, Any]:
 
 
 def _verdict(row: dict[str, Any]) -> str:
-    """One sentence, from the numbers, on whether the gain over the reference survives ``row``'s attack."""
+    """One sentence, from the numbers: does the gain over the reference survive ``row``'s attack?"""
     word = "survives" if row["gain_survives"] else "does not survive"
     return (
         f"gain {100 * row['gain']:+.2f} points (model {100 * row['model']:.2f}% vs reference "
@@ -266,12 +275,13 @@ def _checks(
         {
             "check": "accuracy falls to ~0 as eps grows",
             "passed": sweep[-1] <= s.zero_accuracy,
-            "numbers": f"acc at eps={s.sweep[-1]}/255: {sweep[-1]:.4f} (threshold {s.zero_accuracy})",
+            "numbers": f"acc at eps={s.sweep[-1]}/255: {sweep[-1]:.4f} (threshold "
+            "{s.zero_accuracy})",
         },
         {
             "check": "accuracy non-increasing in eps",
-            "passed": all(b <= a + 1 / len(correct[base]) for a, b in zip(sweep, sweep[1:])),
-            "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep)),
+            "passed": all(b <= a + 1 / len(correct[base]) for a, b in pairwise(sweep)),
+            "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep, strict=True)),
         },
         {
             "check": f"more steps ({s.long_steps}) do not help the model",

@@ -1,4 +1,4 @@
-"""Robust accuracy of trained checkpoints: the ``attack``, ``table1`` and ``table2`` commands' engine.
+"""Robust accuracy of trained checkpoints: engine of ``attack``, ``table1``, ``table2`` commands.
 
 A checkpoint of ``msanalysis train`` names its data set, model and training loss; the test
 split of that data set is attacked. Results are plain dicts, ready for JSON.

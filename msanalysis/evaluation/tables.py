@@ -37,7 +37,8 @@ def _paper(name: str) -> AttackFactory:
     return lambda model, objective, seed: paper_attack(name, model, objective=objective, seed=seed)
 
 
-#: Table -> row name -> attack factory. Table 2's alpha is not stated in the paper: torchattacks' 2/255.
+# : Table -> row name -> attack factory. Table 2's alpha is not stated in the paper: torchattacks'
+# 2/255.
 TABLE_ATTACKS: dict[str, dict[str, AttackFactory]] = {
     "table1": {name: _paper(name) for name in ("fgsm", "bim", "pgd", "upgd")},
     "table2": {f"pgd{s}@{e}/255": _pgd(e, s) for e in (8, 16) for s in (10, 50)},
@@ -91,7 +92,8 @@ def run_grid(
         old = json.loads(results_path.read_text())
         if old.get("config") != config:
             raise ValueError(
-                f"{results_path} holds results for {old.get('config')}, not {config}; choose another --out"
+                f"{results_path} holds results for {old.get('config')}, not {config}; choose "
+                "another --out"
             )
         results["cells"] = old["cells"]
     rows = {"clean": None, **TABLE_ATTACKS[table]}
@@ -106,7 +108,7 @@ def run_grid(
                 continue
             target = load_target(path, limit=limit, data_dir=data_dir, device=device)
             obj = objective_for(target, objective)
-            for key, (row, factory) in zip(keys, rows.items()):
+            for key, factory in zip(keys, rows.values(), strict=True):
                 if key in results["cells"]:
                     continue
                 attack = None if factory is None else factory(target.model, obj, seed)
@@ -155,9 +157,9 @@ def _grid(
     for model, loss in ours:
         header.append(f"{model} {loss} (ours)")
         columns.append(
-            lambda row, m=model, l=loss: (
-                _pct(100 * results["cells"][f"{m}/{l}/{row}"]["accuracy"])
-                if f"{m}/{l}/{row}" in results["cells"]
+            lambda row, m=model, name=loss: (
+                _pct(100 * results["cells"][f"{m}/{name}/{row}"]["accuracy"])
+                if f"{m}/{name}/{row}" in results["cells"]
                 else ""
             )
         )
@@ -187,7 +189,8 @@ def to_markdown(results: dict[str, Any]) -> str:
     header, _, body = _grid(results, paper)
     n = {c["n"] for c in results["cells"].values()}
     lines = [
-        f"Table {cfg['table'][-1]} on {cfg['dataset']}: accuracy (%) under attack, objective `{cfg['objective']}`, "
+        f"Table {cfg['table'][-1]} on {cfg['dataset']}: accuracy (%) under attack, objective "
+        f"`{cfg['objective']}`, "
         f"n = {', '.join(map(str, sorted(n)))} test images, seed {cfg['seed']}.",
         "",
         "| " + " | ".join(header) + " |",

@@ -57,7 +57,7 @@ class ToyFigure:
 
 
 def toy_figures(names: Iterable[str], *, eta: float) -> list[ToyFigure]:
-    """The toy figures among ``names``, with their panels for stationary-point coefficient ``eta``."""
+    """The toy figures among ``names``, panels at stationary-point coefficient ``eta``."""
     figures = []
     for name in names:
         if name not in TOY_FIGURES:
@@ -110,7 +110,7 @@ def _write_csv(path: Path, columns: dict[str, np.ndarray] | list[dict[str, objec
     rows = (
         columns
         if isinstance(columns, list)
-        else [dict(zip(columns, r)) for r in zip(*columns.values())]
+        else [dict(zip(columns, r, strict=True)) for r in zip(*columns.values(), strict=True)]
     )
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
@@ -124,8 +124,10 @@ def _write_markdown(path: Path, rows: list[dict[str, object]], experiment: ToyEx
         "coverage | misclassified |"
     )
     lines = [
-        f"Boundary numbers, mean ± std over {rows[0]['seeds']} seeds ({experiment.steps} Adam steps, "
-        f"hidden {experiment.hidden}, grid step {experiment.window.step}). The best possible min distance on "
+        f"Boundary numbers, mean ± std over {rows[0]['seeds']} seeds ({experiment.steps} Adam "
+        "steps, "
+        f"hidden {experiment.hidden}, grid step {experiment.window.step}). The best possible min "
+        "distance on "
         "the line-segment sets is 0.9; offset 0 is the reference boundary itself.",
         "",
         header,
@@ -133,9 +135,11 @@ def _write_markdown(path: Path, rows: list[dict[str, object]], experiment: ToyEx
     ]
     for r in rows:
         lines.append(
-            f"| {r['figure']} | {r['data']} | {r['loss']} | {r['min_distance_mean']:.3f} ± {r['min_distance_std']:.3f} "
+            f"| {r['figure']} | {r['data']} | {r['loss']} | {r['min_distance_mean']:.3f} ± "
+            f"{r['min_distance_std']:.3f} "
             f"| {r['min_distance_class0_mean']:.3f} | {r['min_distance_class1_mean']:.3f} "
-            f"| {r['offset_mean']:.3f} ± {r['offset_std']:.3f} | {r['coverage_min']:.2f} | {r['misclassified_max']} |"
+            f"| {r['offset_mean']:.3f} ± {r['offset_std']:.3f} | {r['coverage_min']:.2f} | "
+            f"{r['misclassified_max']} |"
         )
     path.write_text("\n".join(lines) + "\n")
 

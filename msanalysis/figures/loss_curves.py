@@ -8,6 +8,7 @@ the paper's printed gradients come from :mod:`msanalysis.paper`. No formula is t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -134,14 +135,17 @@ def fig2_columns(
 def printed_zeros(
     loss: str, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0
 ) -> list[float]:
-    """Zeros in (0, 1) of the gradient printed for ``loss``: sign changes on :data:`XI_GRID`, refined
-    by Brent's method to float precision (a printed expression is no loss of the family, so
-    :func:`msanalysis.symbolic.stationary_points` does not apply)."""
+    """Zeros in (0, 1) of the gradient printed for ``loss``.
+
+    Sign changes on :data:`XI_GRID`, refined by Brent's method to float precision (a printed
+    expression is no loss of the family, so :func:`msanalysis.symbolic.stationary_points` does not
+    apply).
+    """
     fn = sp.lambdify(symbolic.XI, _printed(loss, eta=eta, gamma=gamma, alpha=alpha), "math")
     values = [fn(float(x)) for x in XI_GRID]
     return [
         brentq(fn, float(a), float(b), xtol=1e-15)
-        for a, b, fa, fb in zip(XI_GRID, XI_GRID[1:], values, values[1:])
+        for (a, fa), (b, fb) in pairwise(zip(XI_GRID, values, strict=True))
         if (fa < 0) != (fb < 0)
     ]
 
@@ -224,7 +228,8 @@ def figure2(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> Figu
     ax_loss.legend(fontsize=8, loc="upper right")
     ax_grad.legend(fontsize=8, loc="lower right")
     fig.suptitle(
-        f"Figure 2 recomputed from the loss definitions (η = {eta:g}, γ = {gamma:g}, α = {alpha:g})\n"
+        f"Figure 2 recomputed from the loss definitions (η = {eta:g}, γ = {gamma:g}, α = "
+        f"{alpha:g})\n"
         "filled dots: stationary points (msanalysis.symbolic); hollow dots: zeros of the gradients "
         "as printed (dashed)",
         fontsize=10,

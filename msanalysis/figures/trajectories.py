@@ -56,7 +56,7 @@ def figure_trajectories(runs: list[SimulationResult]) -> Figure:
     datasets = list(dict.fromkeys(run.dataset for run in runs))
     fig = Figure(figsize=(12, 3.8 * len(datasets)), layout="constrained")
     axes = fig.subplots(len(datasets), 2, squeeze=False)
-    for (ax_w, ax_b), dataset in zip(axes, datasets):
+    for (ax_w, ax_b), dataset in zip(axes, datasets, strict=True):
         for run in (r for r in runs if r.dataset == dataset):
             shown = ", ".join(f"{k}={v:g}" for k, v in run.params.items() if k != "alpha")
             label = (

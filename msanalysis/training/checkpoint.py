@@ -82,7 +82,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         ValueError,
         KeyError,
     ) as err:
-        # Only the error's type: torch's text for a bad pickle advises weights_only=False, wrong here.
+        # Only the error's type: torch's text for a bad pickle advises weights_only=False, wrong
+        # here.
         raise CheckpointError(
             f"{path}: damaged or truncated checkpoint, or not a torch file ({type(err).__name__})"
         ) from None

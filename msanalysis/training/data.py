@@ -255,7 +255,10 @@ class DatasetSpec:
     debian_fallback: bool = False
 
 
-_IDX_FILES = "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each .gz or raw)"
+_IDX_FILES = (
+    "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+    "t10k-labels-idx1-ubyte (each .gz or raw)"
+)
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
@@ -266,7 +269,8 @@ DATASETS: dict[str, DatasetSpec] = {
             (1, 28, 28),
             10,
             _IDX_FILES,
-            "`apt-get install dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist",
+            "`apt-get install dataset-fashion-mnist` puts them in "
+            "/usr/share/datasets/fashion-mnist",
             _has_idx,
             _load_idx_split,
             debian_fallback=True,
@@ -336,14 +340,16 @@ def load_dataset(
     if folder is None:
         raise DataError(
             f"{name} ({split}) not found: expected {spec.files} in "
-            f"{' or '.join(map(str, folders))}; {spec.howto} (set the root with --data-dir or MSANALYSIS_DATA_DIR)"
+            f"{' or '.join(map(str, folders))}; {spec.howto} (set the root with --data-dir or "
+            "MSANALYSIS_DATA_DIR)"
         )
     images, labels = spec.read(folder, split)
     if images.shape[1:] != spec.shape:
         raise DataError(f"{folder}: {name} images must be {spec.shape}, got {images.shape[1:]}")
     if labels.size and (labels.min() < 0 or labels.max() >= spec.num_classes):
         raise DataError(
-            f"{folder}: {split} labels must lie in [0, {spec.num_classes}), found {labels.min()}..{labels.max()}"
+            f"{folder}: {split} labels must lie in [0, {spec.num_classes}), found "
+            f"{labels.min()}..{labels.max()}"
         )
     images, labels = images[:limit], labels[:limit]
     return ImageData(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["Dist", "init_distributed", "close_distributed", "all_reduce_sum"]
+__all__ = ["Dist", "SINGLE_PROCESS", "init_distributed", "close_distributed", "all_reduce_sum"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class Dist:
     def is_main(self) -> bool:
         """Rank 0 writes metrics and checkpoints and shows progress."""
         return self.rank == 0
+
+
+#: The one process of a run without torchrun (the default of the training functions).
+SINGLE_PROCESS = Dist()
 
 
 def init_distributed(*, use_cuda: bool) -> Dist:

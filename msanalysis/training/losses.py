@@ -259,7 +259,8 @@ class FamilyLoss(nn.Module):
             weight = torch.as_tensor(weight)
             if weight.dim() != 1 or not torch.is_floating_point(weight):
                 raise ValueError(
-                    f"weight must be a floating (K,) tensor, got {weight.dtype} {tuple(weight.shape)}"
+                    f"weight must be a floating (K,) tensor, got {weight.dtype} "
+                    f"{tuple(weight.shape)}"
                 )
             if not bool(torch.isfinite(weight).all() and (weight >= 0).all()):
                 raise ValueError("weight must be finite and >= 0")

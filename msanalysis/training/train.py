@@ -38,11 +38,14 @@ from .data import (
     shard,
     to_float,
 )
-from .distributed import Dist, all_reduce_sum
+from .distributed import SINGLE_PROCESS, Dist, all_reduce_sum
 from .losses import build_loss
 from .models import build_model
 
 __all__ = ["TrainConfig", "build_network", "train_one_epoch", "evaluate", "fit", "load_checkpoint"]
+
+#: Where :func:`fit` trains unless told otherwise.
+CPU = torch.device("cpu")
 
 AfterBatch = Callable[[int, int], None]  # (epoch, step) -> None
 
@@ -76,7 +79,10 @@ class TrainConfig:
     limit_test: int | None = None
 
     def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
-        """Fields (epochs aside: a run may be extended) where ``other`` differs: name -> (self, other)."""
+        """Fields where ``other`` differs: name -> (self, other).
+
+        Epochs aside: a run may be extended.
+        """
         mine, theirs = asdict(self), asdict(other)
         return {k: (mine[k], theirs[k]) for k in mine if k != "epochs" and mine[k] != theirs[k]}
 
@@ -100,11 +106,14 @@ def train_one_epoch(
     *,
     config: TrainConfig,
     epoch: int,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
     progress: bool = False,
     after_batch: AfterBatch | None = None,
 ) -> dict[str, float]:
-    """Train over one epoch's batches (epoch counts from 0); returns train_loss, train_acc, images."""
+    """Train over one epoch's batches (epoch counts from 0).
+
+    Returns train_loss, train_acc, images.
+    """
     model.train()
     device, cuda = data.images.device, data.images.device.type == "cuda"
     aug = (
@@ -158,7 +167,7 @@ def evaluate(
     data: ImageData,
     *,
     batch_size: int = 512,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
 ) -> dict[str, float]:
     """Mean loss and accuracy over ``data`` (each process takes its share; results summed)."""
     model.eval()
@@ -241,7 +250,8 @@ def _resume(
     if diff:
         listed = ", ".join(f"{k}={old!r} (now {new!r})" for k, (new, old) in diff.items())
         raise CheckpointError(
-            f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out"
+            f"{last} was made with {listed}: pass the same settings to resume, --no-resume to "
+            "start over, or another --out"
         )
     net.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -278,10 +288,10 @@ def fit(
     out: str | Path,
     *,
     data_dir: str | Path | None = None,
-    device: torch.device = torch.device("cpu"),
+    device: torch.device = CPU,
     resume: bool = True,
     compile_model: bool = False,
-    dist: Dist = Dist(),
+    dist: Dist = SINGLE_PROCESS,
     progress: bool = True,
     after_batch: AfterBatch | None = None,
 ) -> list[dict[str, float]]:

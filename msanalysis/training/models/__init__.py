@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # (mean, std) given directly, or the name of a dataset of DATASET_STATS.
-NormalizeArg = Union[tuple[Sequence[float], Sequence[float]], str, None]
+NormalizeArg = tuple[Sequence[float], Sequence[float]] | str | None
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ def _default_stats(spec: ModelSpec, channels: int) -> ChannelStats | None:
     stats = dataset_stats(spec.dataset)
     if len(stats.mean) != channels:
         raise ValueError(
-            f"model {spec.name!r} with in_channels={channels}: its default stats ({spec.dataset}) have "
+            f"model {spec.name!r} with in_channels={channels}: its default stats "
+            f"({spec.dataset}) have "
             f"{len(stats.mean)} channel(s); pass normalize=(mean, std) or a dataset name"
         )
     return stats
