@@ -7,6 +7,7 @@ import math
 import torch
 from torch import nn
 
+from ..training.models import eval_mode
 from .objectives import Objective, resolve_objective
 
 __all__ = ["Attack", "project"]
@@ -70,14 +71,8 @@ class Attack:
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         _check_batch(images, labels)
-        modes = [m.training for m in self.model.modules()]
-        self.model.eval()
-        try:
-            with torch.enable_grad():
-                return self.perturb(images.detach(), labels.detach()).detach()
-        finally:
-            for m, training in zip(self.model.modules(), modes, strict=True):
-                m.training = training
+        with eval_mode(self.model), torch.enable_grad():
+            return self.perturb(images.detach(), labels.detach()).detach()
 
     def perturb(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

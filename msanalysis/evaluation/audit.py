@@ -25,6 +25,7 @@ from torch import nn
 
 from ..attacks import APGD, PGD, Objective
 from ..attacks.evaluate import correct_under, paired_noise_margin
+from ..training.models import eval_mode
 
 __all__ = [
     "AuditSettings",
@@ -85,24 +86,18 @@ def gradient_statistics(
       saturated_softmax: fraction of samples whose float32 max softmax probability is exactly 1;
       mean_true_probability: mean softmax probability of the true class.
     """
-    pgd = PGD(model, steps=0, random_start=False)  # only for its gradient helper and mode handling
-    modes = [m.training for m in model.modules()]
-    model.eval()
+    pgd = PGD(model, steps=0, random_start=False)  # only for its gradient helper
     zero_samples = zero_entries = saturated = prob = 0.0
-    try:
-        with torch.enable_grad():
-            for start in range(0, len(images), batch_size):
-                x, y = images[start : start + batch_size], labels[start : start + batch_size]
-                grad, _, logits = pgd.gradient(x, y)
-                flat = grad.flatten(1) == 0
-                zero_samples += float(flat.all(1).sum())
-                zero_entries += float(flat.float().mean(1).sum())
-                p = torch.softmax(logits, 1)
-                saturated += float((p.amax(1) == 1).sum())
-                prob += float(p.gather(1, y[:, None]).sum())
-    finally:
-        for m, training in zip(model.modules(), modes, strict=True):
-            m.training = training
+    with eval_mode(model), torch.enable_grad():
+        for start in range(0, len(images), batch_size):
+            x, y = images[start : start + batch_size], labels[start : start + batch_size]
+            grad, _, logits = pgd.gradient(x, y)
+            flat = grad.flatten(1) == 0
+            zero_samples += float(flat.all(1).sum())
+            zero_entries += float(flat.float().mean(1).sum())
+            p = torch.softmax(logits, 1)
+            saturated += float((p.amax(1) == 1).sum())
+            prob += float(p.gather(1, y[:, None]).sum())
     n = len(images)
     return {
         "zero_gradient_samples": zero_samples / n,

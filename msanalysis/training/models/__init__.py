@@ -11,7 +11,8 @@ raw 2-D points and has no normalisation unless one is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "build_model",
     "model_info",
     "count_parameters",
+    "eval_mode",
 ]
 
 # (mean, std) given directly, or the name of a dataset of DATASET_STATS.
@@ -158,3 +160,38 @@ def model_info(num_classes: int = 10) -> list[dict[str, Any]]:
         }
         for spec in MODELS.values()
     ]
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in eval mode for the block, then give each submodule its own mode back.
+
+    Attacks and evaluations must see the deterministic network (dropout off, batch norm on its
+    running stats) whatever mode the caller left it in, and must not change that mode: a
+    training loop that calls an attack keeps training afterwards. Each submodule's flag is
+    restored, not only the top one, so a partly frozen model stays as it was.
+
+    Args:
+      model: the network; its ``training`` flags are restored even if the block raises.
+
+    Returns:
+      A context manager yielding ``model``.
+
+    Examples:
+      >>> from torch import nn
+      >>> net = nn.Sequential(nn.Linear(2, 2), nn.Dropout()).train()
+      >>> net[1].eval()  # doctest: +ELLIPSIS
+      Dropout(...)
+      >>> with eval_mode(net):
+      ...     print(net.training, net[0].training)
+      False False
+      >>> net.training, net[1].training
+      (True, False)
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, training in modes:
+            m.training = training
