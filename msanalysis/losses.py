@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Generic, TypeVar
 
+from .registry import lookup
+
 T = TypeVar("T")
 
 __all__ = [
@@ -333,7 +335,4 @@ LOSSES: dict[str, LossSpec] = {
 
 def get_loss(name: str) -> LossSpec:
     """Look a loss up by name, with an error that lists the valid names."""
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+    return lookup(LOSSES, name, kind="loss")

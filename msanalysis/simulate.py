@@ -30,6 +30,7 @@ from scipy.special import expit
 from . import symbolic
 from .losses import get_loss
 from .numeric import logit_curvature_fn, logit_gradient_fn, true_class_from_binary_logit
+from .registry import lookup
 
 __all__ = [
     "Dataset",
@@ -114,10 +115,7 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
 
 def get_dataset(name: str) -> Dataset:
     """A named data set, with an error that lists the valid names."""
-    try:
-        return DATASETS[name]()
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+    return lookup(DATASETS, name, kind="dataset")()
 
 
 @dataclass(frozen=True)

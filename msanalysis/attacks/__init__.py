@@ -13,6 +13,7 @@ from typing import Any
 
 from torch import nn
 
+from ..registry import lookup
 from .apgd import APGD
 from .base import Attack, project
 from .bim import BIM
@@ -52,12 +53,7 @@ def paper_attack(
     name: str, model: nn.Module, *, objective: str | Objective = "ce", seed: int | None = 0
 ) -> Attack:
     """The attack ``name`` of :data:`PAPER_ATTACKS` on ``model``."""
-    try:
-        cls, settings = PAPER_ATTACKS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown attack {name!r}; choose from {', '.join(PAPER_ATTACKS)}"
-        ) from None
+    cls, settings = lookup(PAPER_ATTACKS, name, kind="attack")
     if cls in (PGD, UPGD):
         settings = {**settings, "seed": seed}
     return cls(model, objective=objective, **settings)

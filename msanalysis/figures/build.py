@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from ..registry import unknown_name
 from .loss_curves import eta_phase_columns, fig2_columns, figure2, figure_eta_phase
 from .toy import ToyExperiment, ToyLoss, figure_toy, panel_losses
 from .toy_data import TOY_DATA, ToyData
@@ -168,7 +169,7 @@ def build_figures(
     """
     unknown = [n for n in only if n not in FIGURE_NAMES]
     if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; choose from {', '.join(FIGURE_NAMES)}")
+        raise ValueError(unknown_name(", ".join(unknown), FIGURE_NAMES, kind="figure(s)"))
     if seeds < 1:
         raise ValueError(f"seeds={seeds}: expected at least 1")
     experiment = experiment or ToyExperiment(seeds=seeds)

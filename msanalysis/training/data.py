@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InputError
+from ..registry import lookup
 
 __all__ = [
     "DataError",
@@ -328,8 +329,7 @@ def load_dataset(
       ValueError: unknown name or split, or limit < 1.
       DataError: files missing (the message says which, where, and how to get them) or damaged.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    lookup(DATASETS, name, kind="dataset")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if limit is not None and limit < 1:

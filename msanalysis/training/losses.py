@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ..losses import ETA, TrueClass, get_loss, with_stationary_term
+from ..registry import lookup
 
 __all__ = [
     "true_class_from_logits",
@@ -360,8 +361,5 @@ class StationaryTransform(FamilyLoss):
 
 def build_loss(name: str, **kwargs: Any) -> FamilyLoss:
     """The training loss ``name`` (one of :data:`TRAINING_LOSSES`); keywords as FamilyLoss."""
-    if name not in TRAINING_LOSSES:
-        raise ValueError(
-            f"unknown training loss {name!r}; choose one of {', '.join(TRAINING_LOSSES)}"
-        )
+    lookup(TRAINING_LOSSES, name, kind="training loss")
     return FamilyLoss(name, **kwargs)

@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import nn
 
+from ...registry import lookup
 from ..datasets_stats import ChannelStats, dataset_stats
 from .densenet import densenet121
 from .googlenet import googlenet
@@ -75,10 +76,7 @@ MODELS: dict[str, ModelSpec] = {
 
 def get_model(name: str) -> ModelSpec:
     """Look an architecture up by name, with an error that lists the valid names."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
+    return lookup(MODELS, name, kind="model")
 
 
 def _given_stats(normalize: NormalizeArg) -> ChannelStats | None:
