@@ -23,12 +23,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import resources
 
 import sympy as sp
 
 from . import symbolic as S
-from .paper import DELETED, FRACTIONS, PRINTED, PRINTED_GRADIENTS, G, Y
+from .paper import DELETED, FRACTIONS, PRINTED, PRINTED_GRADIENTS, G, Y, quoted_tables
 
 __all__ = ["Verdict", "Claim", "judge", "CHECKS", "ledger", "summary_markdown"]
 
@@ -866,9 +865,7 @@ def gd_theorem3_eq31() -> Claim:
 @check
 def table1_text() -> Claim:
     """Section 4.2's summary of Table 1, checked against Table 1's own numbers (quoted data)."""
-    # Read directly: msanalysis.tables (which prints it) imports torch, verify need not.
-    quoted = resources.files("msanalysis").joinpath("data/paper_tables.json").read_text()
-    accuracy = json.loads(quoted)["table1"]["accuracy"]
+    accuracy = quoted_tables()["table1"]["accuracy"]
     gains = {
         (model, attack): accuracy[model]["ms"][attack] - accuracy[model]["ce"][attack]
         for model in accuracy

@@ -233,8 +233,8 @@ def test_vector_reading_threshold_is_a_quarter(k):
 
 
 def test_table1_text_against_the_papers_own_numbers():
-    from msanalysis.evaluation.tables import paper_tables
+    from msanalysis.paper import quoted_tables
 
-    acc = paper_tables()["table1"]["accuracy"]["googlenet"]
+    acc = quoted_tables()["table1"]["accuracy"]["googlenet"]
     assert acc["ms"]["pgd"] - acc["ce"]["pgd"] < 20  # 3.89 - 3.30 in the paper's Table 1
     assert not C.table1_text().exact
