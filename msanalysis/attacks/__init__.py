@@ -15,7 +15,7 @@ from torch import nn
 
 from ..registry import lookup
 from .apgd import APGD
-from .base import Attack, project
+from .base import EPS, STEP, Attack, project
 from .bim import BIM
 from .fgsm import FGSM
 from .objectives import OBJECTIVES, Objective, family_objective, resolve_objective
@@ -35,6 +35,8 @@ __all__ = [
     "family_objective",
     "resolve_objective",
     "PAPER_ATTACKS",
+    "EPS",
+    "STEP",
     "paper_attack",
 ]
 
@@ -43,9 +45,9 @@ __all__ = [
 #: (BIM's and PGD's alpha and BIM's steps) takes torchattacks' defaults.
 PAPER_ATTACKS: dict[str, tuple[type[Attack], dict[str, Any]]] = {
     "fgsm": (FGSM, {"eps": 0.007}),
-    "bim": (BIM, {"eps": 8 / 255}),
-    "pgd": (PGD, {"eps": 8 / 255, "steps": 40}),
-    "upgd": (UPGD, {"eps": 8 / 255, "alpha": 2 / 255, "steps": 40}),
+    "bim": (BIM, {"eps": EPS}),
+    "pgd": (PGD, {"eps": EPS, "steps": 40}),
+    "upgd": (UPGD, {"eps": EPS, "alpha": STEP, "steps": 40}),
 }
 
 

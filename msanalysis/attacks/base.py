@@ -10,7 +10,13 @@ from torch import nn
 from ..training.models import eval_mode
 from .objectives import Objective, resolve_objective
 
-__all__ = ["Attack", "project"]
+__all__ = ["EPS", "STEP", "Attack", "project"]
+
+#: The L∞ budget of the paper's Section 4.2 (BIM, PGD, UPGD; Table 2's first) and torchattacks'
+#: default: 8/255 of the [0, 1] pixel box.
+EPS = 8 / 255
+#: The step size of Section 4.2's UPGD and torchattacks' default for the iterative attacks.
+STEP = 2 / 255
 
 
 def project(adv: torch.Tensor, images: torch.Tensor, eps: float) -> torch.Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Attack, _check_nonneg, project
+from .base import EPS, STEP, Attack, _check_nonneg, project
 from .objectives import Objective
 
 __all__ = ["PGD"]
@@ -37,8 +37,8 @@ class PGD(Attack):
         self,
         model: nn.Module,
         *,
-        eps: float = 8 / 255,
-        alpha: float = 2 / 255,
+        eps: float = EPS,
+        alpha: float = STEP,
         steps: int = 10,
         random_start: bool = True,
         restarts: int = 1,

@@ -8,6 +8,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from ..losses import ETA
+
 HELP = (
     "full-batch gradient descent on 1-D/2-D logistic models: convergence, boundary vs max "
     "margin, |w| growth"
@@ -18,7 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="all", help="a data set name or 'all' (default all)")
     parser.add_argument("--loss", default="all", help="a loss name or 'all' (default all)")
     parser.add_argument(
-        "--eta", type=float, default=1.5, help="η of the losses that have one (default 1.5)"
+        "--eta",
+        type=float,
+        default=ETA.default,
+        help="η of the losses that have one (default %(default)s)",
     )
     parser.add_argument("--steps", type=int, default=20000, help="GD steps (default 20000)")
     parser.add_argument(

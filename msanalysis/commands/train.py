@@ -11,6 +11,7 @@ import argparse
 import os
 
 from ..errors import UsageError
+from ..losses import ETA
 
 HELP = (
     "train a network on Fashion-MNIST, MNIST or CIFAR-10 with a loss of the family (Adam, "
@@ -41,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a loss of the family: ce, focal, ms (default), ms-focal, centred-ce",
     )
     parser.add_argument(
-        "--eta", type=float, help="η of ms, ms-focal, centred-ce (default: the loss's, 1.5)"
+        "--eta",
+        type=float,
+        help=f"η of ms, ms-focal, centred-ce (default: the loss's, {ETA.default})",
     )
     parser.add_argument("--alpha", type=float, help="α of focal, ms-focal")
     parser.add_argument("--gamma", type=float, help="γ of focal, ms-focal")

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..attacks import APGD, PGD, Objective
+from ..attacks import APGD, EPS, PGD, Objective
 from ..attacks.evaluate import correct_under, paired_noise_margin
 from ..training.models import eval_mode
 
@@ -47,7 +47,7 @@ SQUARE_MISSING = (
 class AuditSettings:
     """Budgets of the audit (defaults sized for a CPU and the small CNN)."""
 
-    eps: float = 8 / 255
+    eps: float = EPS
     steps: int = 40
     long_steps: int = 100
     restarts: int = 5

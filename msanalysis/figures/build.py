@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from ..losses import ETA
 from ..registry import unknown_name
 from .loss_curves import eta_phase_columns, fig2_columns, figure2, figure_eta_phase
 from .toy import ToyExperiment, ToyLoss, figure_toy, panel_losses
@@ -157,7 +158,7 @@ def build_figures(
     out: Path,
     *,
     only: Sequence[str] = FIGURE_NAMES,
-    eta: float = 1.5,
+    eta: float = ETA.default,
     seeds: int = 5,
     experiment: ToyExperiment | None = None,
     progress: bool = True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..losses import ETA
 from ..simulate import SimulationResult, get_dataset, simulate
 from .loss_curves import COLOURS
 
@@ -28,7 +29,7 @@ def _losses(eta: float) -> tuple[tuple[str, dict[str, float]], ...]:
     )
 
 
-def trajectory_runs(*, eta: float = 1.5, steps: int = 20000) -> list[SimulationResult]:
+def trajectory_runs(*, eta: float = ETA.default, steps: int = 20000) -> list[SimulationResult]:
     """One :func:`~msanalysis.simulate.simulate` run per (data set, loss) of the figure."""
     return [
         simulate(ds, name, params, steps=steps)
