@@ -933,7 +933,7 @@ LESSON_5 = [
         from msanalysis import symbolic
         from msanalysis.attacks import FGSM, PGD, family_objective
         from msanalysis.attacks.evaluate import correct_under, paired_noise_margin
-        from msanalysis.evaluation.audit import AuditSettings, gradient_statistics, run_audit, summarise
+        from msanalysis.evaluation.audit import AuditSettings, format_report, gradient_statistics, run_audit, summarise
         from msanalysis.training.data import load_dataset, to_float
         from msanalysis.training.train import TrainConfig, fit, load_checkpoint
 
@@ -1038,19 +1038,7 @@ LESSON_5 = [
                                  sweep=(2, 8, 32, 255), sweep_steps=max(ATTACK_STEPS // 2, 2))
         run = run_audit(models["ms"], images[:N_AUDIT], labels[:N_AUDIT], settings, reference=models["ce"])
         summary = summarise(run, settings)
-
-        print(f"{'attack':34} {'MS':>7} {'CE':>7} {'gain':>7} {'margin':>7}  survives")
-        for row in summary["rows"]:
-            reference = f"{row['reference']:7.3f}" if "reference" in row else " " * 7
-            gain = f"{row['gain']:+7.3f} {row['noise_margin']:7.3f}  {row['gain_survives']}" if "gain" in row else ""
-            print(f"{row['attack']:34} {row['model']:7.3f} {reference} {gain}")
-        for role, checks in summary["checks"].items():
-            print(f"\\nchecks of the {'MS model' if role == 'model' else 'CE reference'}:")
-            for check in checks:
-                print(f"  [{'pass' if check['passed'] else 'FAIL'}] {check['check']}: {check['numbers']}")
-        print()
-        for attack, sentence in summary["verdict"].items():
-            print(f"{attack}: {sentence}")
+        print(format_report(summary))  # model: MS, reference: CE; accuracies in %
         """),
     Code("""
         sweep = [f"sweep-eps{e}/255" for e in settings.sweep]

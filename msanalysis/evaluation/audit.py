@@ -29,6 +29,7 @@ from ..training.models import eval_mode
 
 __all__ = [
     "AuditSettings",
+    "format_report",
     "SoftmaxOutput",
     "gradient_statistics",
     "audit_attacks",
@@ -312,3 +313,50 @@ def _checks(
             }
         )
     return checks
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The audit as text: a table of accuracies and gains, the verdicts, checks and statistics.
+
+    One formatter for the ``audit`` command and lesson 5, so both show the same report.
+
+    Args:
+      report: what :func:`summarise` returns; with ``model`` (a checkpoint's description:
+        checkpoint, dataset, model, loss, loss_params, n) and ``reference`` (its path or None)
+        added, as the command does, the text starts with a line naming them.
+
+    Returns:
+      The report, lines joined by newlines, no trailing newline.
+    """
+    lines = []
+    if "model" in report:
+        m = report["model"]
+        lines.append(
+            f"audit of {m['checkpoint']} ({m['dataset']} {m['model']}, loss {m['loss']} "
+            f"{m['loss_params'] or ''}), n={m['n']}"
+            + (f"; reference {report['reference']}" if report.get("reference") else "")
+        )
+    lines.append(
+        f"{'attack':36} {'group':10} {'model %':>8} {'ref %':>8} {'gain':>7} {'margin':>7}  gain "
+        "survives?"
+    )
+    for r in report["rows"]:
+        line = f"{r['attack']:36} {r['group']:10} {100 * r['model']:8.2f}"
+        if "gain" in r:
+            line += (
+                f" {100 * r['reference']:8.2f} {100 * r['gain']:7.2f} "
+                f"{100 * r['noise_margin']:7.2f}  {'yes' if r['gain_survives'] else 'NO'}"
+            )
+        lines.append(line)
+    for name, sentence in report["verdict"].items():
+        lines.append(f"\nverdict under {name}: {sentence}")
+    for role, checks in report["checks"].items():
+        lines.append(f"\nsanity checks of the evaluation ({role}):")
+        for c in checks:
+            lines.append(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['check']}: {c['numbers']}")
+    for reason in report["skipped"].values():
+        lines.append(f"\n{reason}")
+    lines.append("\ngradient statistics at the clean images (CE objective):")
+    for role, stats in report["gradient_statistics"].items():
+        lines.append(f"  {role}: " + ", ".join(f"{k}={v:.4f}" for k, v in stats.items()))
+    return "\n".join(lines)
