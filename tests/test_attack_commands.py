@@ -5,29 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.training.train import TrainConfig, fit
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[Path, Path]:
+def runs(tmp_path_factory, write_patch_task) -> tuple[Path, Path]:
     """(data root, runs folder) with a 1-epoch CE and MS small CNN on a 28x28 toy task."""
-    root = tmp_path_factory.mktemp("attackdata")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 64), ("t10k", 24)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels, strict=True):
-            r, c = divmod(int(k), 5)
-            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    root = write_patch_task(tmp_path_factory.mktemp("attackdata"), n_train=64, n_test=24)
     out = root / "runs"
     for loss, params in (("ce", {}), ("ms", {"eta": 1.5})):
         config = TrainConfig(

@@ -12,10 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.training.checkpoint import CheckpointError, atomic_write, read_checkpoint
@@ -43,20 +41,9 @@ TIMING = ("seconds", "images_per_s")
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
+def data_dir(tmp_path_factory, write_patch_task) -> Path:
     """A learnable 28x28 task: class k has a bright 7x7 patch at one of 10 positions, plus noise."""
-    root = tmp_path_factory.mktemp("data")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 96), ("t10k", 40)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels, strict=True):
-            r, c = divmod(int(k), 5)
-            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    root = write_patch_task(tmp_path_factory.mktemp("data"), n_train=96, n_test=40)
     return root
 
 
