@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ..losses import ETA, TrueClass, get_loss, with_stationary_term
-from ..registry import lookup
+from ..registry import unknown_name
 
 __all__ = [
     "true_class_from_logits",
@@ -361,5 +361,6 @@ class StationaryTransform(FamilyLoss):
 
 def build_loss(name: str, **kwargs: Any) -> FamilyLoss:
     """The training loss ``name`` (one of :data:`TRAINING_LOSSES`); keywords as FamilyLoss."""
-    lookup(TRAINING_LOSSES, name, kind="training loss")
+    if name not in TRAINING_LOSSES:
+        raise ValueError(unknown_name(name, TRAINING_LOSSES, kind="training loss"))
     return FamilyLoss(name, **kwargs)
