@@ -7,6 +7,8 @@ returns a function (session scope: they hold no state, and hypothesis tests may 
 from __future__ import annotations
 
 import gzip
+import multiprocessing
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +64,22 @@ def _batch(n: int = 64, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.rand(n, 1, 8, 8, generator=gen), torch.randint(0, 10, (n,), generator=gen)
 
 
+def _kill_once_written(
+    target: Callable[[list[str]], None], args: list[str], path: Path, *, delay: float
+) -> None:
+    proc = multiprocessing.get_context("fork").Process(target=target, args=(args,))
+    proc.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not path.exists() and time.monotonic() < deadline and proc.is_alive():
+            time.sleep(0.01)
+        time.sleep(delay)
+        proc.kill()  # SIGKILL: no cleanup of any kind runs
+    finally:
+        proc.join()
+    return proc.exitcode
+
+
 @pytest.fixture(scope="session")
 def write_idx() -> Callable[[Path, np.ndarray], None]:
     """``write_idx(path, array)``: an IDX file of unsigned bytes (gzipped if path ends .gz).
@@ -92,3 +110,13 @@ def tiny_cnn() -> Callable[..., nn.Module]:
 def batch() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
     """``batch(n=64, seed=1)``: n random 1x8x8 images in [0, 1] and labels in 0..9."""
     return _batch
+
+
+@pytest.fixture(scope="session")
+def kill_once_written() -> Callable[..., int | None]:
+    """``kill_once_written(target, args, path, delay=)``: run ``target(args)`` in a forked child
+    (no second torch import), SIGKILL it ``delay`` s after ``path`` appears (60 s at most).
+
+    Returns the child's exit code (``-signal.SIGKILL`` when the kill landed).
+    """
+    return _kill_once_written

@@ -174,12 +174,10 @@ def _slow_table1(args: list[str]) -> None:
     raise SystemExit(cli.main(args))
 
 
-def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
+def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path, kill_once_written):
     """SIGKILL during the grid, then rerun: results.json is never half-written, finished cells
     are kept, and the final cells equal an uninterrupted run's."""
-    import multiprocessing
     import signal
-    import time
 
     data, out = runs
     common = [
@@ -194,23 +192,9 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
     ]
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     assert cli.main([*common, "--out", str(reference)]) == 0
-    proc = multiprocessing.get_context("fork").Process(
-        target=_slow_table1, args=([*common, "--out", str(killed)],)
-    )
-    proc.start()
-    try:
-        deadline = time.monotonic() + 60
-        while (
-            not (killed / "results.json").exists()
-            and time.monotonic() < deadline
-            and proc.is_alive()
-        ):
-            time.sleep(0.01)
-        time.sleep(0.25)
-        proc.kill()
-    finally:
-        proc.join()
-    assert proc.exitcode == -signal.SIGKILL
+    args = [*common, "--out", str(killed)]
+    exitcode = kill_once_written(_slow_table1, args, killed / "results.json", delay=0.25)
+    assert exitcode == -signal.SIGKILL
     partial = json.loads((killed / "results.json").read_text())  # parses: written atomically
     expected = json.loads((reference / "results.json").read_text())["cells"]
     assert 0 < len(partial["cells"]) < len(expected)
