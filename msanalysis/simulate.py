@@ -151,7 +151,7 @@ def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
 def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> float:
     """Euclidean distance between two non-crossing 2-D segments.
 
-    For segments that do not cross it is the smallest endpoint-to-segment distance.
+    It is the smallest endpoint-to-segment distance, which holds because they do not cross.
     """
 
     def point_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:

@@ -107,4 +107,5 @@ def resolve_objective(objective: str | Objective) -> tuple[str, Objective]:
     """(name, function) of an objective given by name or as a callable."""
     if callable(objective):
         return objective_name(objective), objective
-    return objective, lookup(OBJECTIVES, objective, kind="objective", alternative=" or a callable")
+    function = lookup(OBJECTIVES, objective, kind="objective", alternative=", or pass a callable")
+    return objective, function
