@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,12 @@ def test_the_import_scan_sees_relative_and_absolute_imports():
     """Else the layer test above could pass by seeing nothing."""
     assert {"attacks", "training"} <= _imports(PACKAGE / "evaluation" / "audit.py")
     assert "cli" in _imports(PACKAGE / "__main__.py")
+
+
+def test_the_torch_free_layers_do_not_import_torch():
+    """``verify`` and ``proofs`` (layers 0-2) must run where torch is not installed."""
+    torch_free = sorted(m for m, layer in LAYERS.items() if layer <= 2)
+    code = f"import sys; import {', '.join('msanalysis.' + m for m in torch_free)}; "
+    code += "print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
