@@ -1,6 +1,7 @@
 """Our FGSM and PGD-40 against torchattacks' on the same model and batch (CPU).
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_attacks.py [--batch 256] [--repeats 7] [--profile]
+    OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_attacks.py \
+        [--batch 256] [--repeats 7] [--profile]
 
 Prints min and median wall time per attack call over the repetitions and the ratio
 ours / torchattacks (< 1: ours is faster). ``--profile`` prints where our PGD spends its time.
@@ -31,7 +32,7 @@ def timings(fns: list, repeats: int) -> list[list[float]]:
         fn()  # warm-up
     out: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, times in zip(fns, out):
+        for fn, times in zip(fns, out, strict=True):
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
@@ -58,13 +59,15 @@ def main() -> None:
         ),
     }
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, {args.repeats} repeats"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
+        f"{args.repeats} repeats"
     )
     print(
-        f"{'attack':8} {'ours min':>9} {'ours med':>9} {'ta min':>9} {'ta med':>9} {'ratio(min)':>10} {'ratio(med)':>10}"
+        f"{'attack':8} {'ours min':>9} {'ours med':>9} {'ta min':>9} {'ta med':>9} "
+        f"{'ratio(min)':>10} {'ratio(med)':>10}"
     )
     for name, (ours, theirs) in pairs.items():
-        t_ours, t_ta = timings([lambda: ours(x, y), lambda: theirs(x, y)], args.repeats)
+        t_ours, t_ta = timings([lambda f=ours: f(x, y), lambda f=theirs: f(x, y)], args.repeats)
         mo, mt = min(t_ours), min(t_ta)
         do, dt = statistics.median(t_ours), statistics.median(t_ta)
         print(f"{name:8} {mo:9.4f} {do:9.4f} {mt:9.4f} {dt:9.4f} {mo / mt:10.3f} {do / dt:10.3f}")

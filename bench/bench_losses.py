@@ -87,7 +87,8 @@ def _rows(label: str, times: dict[str, list[float]]) -> list[str]:
     for name, ts in times.items():
         lo, med = min(ts), statistics.median(ts)
         rows.append(
-            f"| {name} | {label} | {lo * 1e6:,.0f} | {med * 1e6:,.0f} | {lo / base_min:.2f} | {med / base_med:.2f} |"
+            f"| {name} | {label} | {lo * 1e6:,.0f} | {med * 1e6:,.0f} | {lo / base_min:.2f} | "
+            f"{med / base_med:.2f} |"
         )
     return rows
 

@@ -6,7 +6,8 @@ Both times are the GD loop alone (``SweepResult.seconds``: no sympy set-up). The
 on ``--subset`` evenly spaced η values and scaled to the full grid, which this script prints.
 
 Run from the checkout root:
-  OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_sweep.py [--loss ms] [--n-eta 2001] [--steps 10000] [--subset 20]
+  OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_sweep.py \
+      [--loss ms] [--n-eta 2001] [--steps 10000] [--subset 20]
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def main() -> None:
     scaled = f"timed {args.subset} η values, scaled by {args.n_eta}/{args.subset}"
     print(f"python loop over η: {loop_seconds:.1f} s ({scaled})")
     print(
-        f"ratio loop / vectorised: {loop_seconds / full.seconds:.0f}x; identical final logits on the subset: {same}"
+        f"ratio loop / vectorised: {loop_seconds / full.seconds:.0f}x; identical final logits on "
+        f"the subset: {same}"
     )
 
 

@@ -23,12 +23,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import resources
 
 import sympy as sp
 
 from . import symbolic as S
-from .paper import DELETED, FRACTIONS, PRINTED, PRINTED_GRADIENTS, G, Y
+from .paper import DELETED, FRACTIONS, PRINTED, PRINTED_GRADIENTS, G, Y, quoted_tables
 
 __all__ = ["Verdict", "Claim", "judge", "CHECKS", "ledger", "summary_markdown"]
 
@@ -397,7 +396,7 @@ def _theorem2_parts() -> dict[str, sp.Expr]:
         sample = S.linear_system("ms", ((x, label),), paper_parametrisation=True)
         z = S.score(x, paper_parametrisation=True)
         in_p = {sp.exp(-z): (1 - p) / p, sp.exp(z): p / (1 - p)}
-        for eq, variable in zip(eqs, (S.W, S.B)):
+        for eq, variable in zip(eqs, (S.W, S.B), strict=True):
             part = sp.factor(sp.diff(sample.loss, variable).subs(in_p))
             if part.free_symbols - {p, S.ETA}:  # pragma: no cover - the rewrite must be complete
                 raise ArithmeticError(f"{eq}: derivative not expressible in {p}: {part}")
@@ -490,6 +489,13 @@ def _root_claim(eq: str, roots: tuple, variable: str) -> Claim:
     admissible = sp.solve([intended > 0, intended < 1], S.ETA) if intended is not None else None
     # The paper deletes a root as outside (0, 1): right iff the corrected root never lies there.
     consequence = intended is not None and (admissible == sp.false) == (eq in DELETED)
+    if exact:
+        match = "Equal to a derived root."
+    elif bracketed:
+        match = "Equal to a derived root once the fraction bar spans the whole numerator: "
+        match += f"{fmt(reread)}."
+    else:
+        match = "Matches no derived root."
     return Claim(
         f"{eq.replace('. ', '')}-root",
         f"appendix {eq}",
@@ -498,7 +504,7 @@ def _root_claim(eq: str, roots: tuple, variable: str) -> Claim:
         exact,
         consequence,
         f"roots of the derived system for {variable}: {', '.join(fmt(r) for r in roots)}. "
-        f"{'Equal to a derived root.' if exact else 'Equal to a derived root once the fraction bar spans the whole numerator: ' + fmt(reread) + '.' if bracketed else 'Matches no derived root.'} "
+        f"{match} "
         f"In (0, 1) for: {admissible}; the paper {'deletes' if eq in DELETED else 'keeps'} it.",
     )
 
@@ -556,7 +562,8 @@ def theorem2_boundary() -> Claim:
         exact,
         exact,
         f"(w*, b*) from ξ = ξ1, γ = 1 − ξ1 through the logit; at η = 3/2 the gradient there is "
-        f"{[sp.N(r, 3) for r in residual]} at 50 digits and the Hessian's leading minors are {minors} (positive: a strict local "
+        f"{[sp.N(r, 3) for r in residual]} at 50 digits and the Hessian's leading minors are "
+        f"{minors} (positive: a strict local "
         f"minimum). w* is finite only while ξ1 < 1, i.e. η > {S.eta_threshold('ms')}.",
     )
 
@@ -603,7 +610,8 @@ def theorem3_section5() -> Claim:
     return Claim(
         "thm3-eq7",
         "Theorem 3 (Section 5), eq. 7",
-        f"two-stationary-point CE (eq. 7) has its finite stationary point iff η > {PRINTED['Theorem 3']}",
+        "two-stationary-point CE (eq. 7) has its finite stationary point iff η > "
+        f"{PRINTED['Theorem 3']}",
         f"ξ* = {fmt(root)} lies in (0, 1) iff η > {threshold}",
         exact,
         exact,
@@ -640,7 +648,7 @@ def eq33_34_stationarity() -> Claim:
     kinds_p, roots_p = _roots_summary(printed.subs(values))
     kinds_d, roots_d = _roots_summary(derived.subs(values))
     same_roots = len(roots_p) == len(roots_d) and all(
-        abs(sp.N(a.xi - b.xi, 30)) < 1e-25 for a, b in zip(roots_p, roots_d)
+        abs(sp.N(a.xi - b.xi, 30)) < 1e-25 for a, b in zip(roots_p, roots_d, strict=True)
     )
     return Claim(
         "eq33-34-stationarity",
@@ -752,7 +760,8 @@ def gd_theorem2_symmetric() -> Claim:
         "Theorem 2 (gradient descent)",
         "on the symmetric points, MS (η = 3/2) converges to the boundary at the centre",
         f"GD converged: {run.converged}; end point equals sympy's stationary point to 1e-8: "
-        f"{run.matches_symbolic}; boundary {run.boundary:.3g} vs max margin {run.max_margin_boundary:.3g}",
+        f"{run.matches_symbolic}; boundary {run.boundary:.3g} vs max margin "
+        f"{run.max_margin_boundary:.3g}",
         exact,
         exact,
         f"{run.steps} full-batch steps, lr {run.lr:.4g}, model σ(2(wx+b)-1); (w, b) = "
@@ -805,7 +814,8 @@ def gd_theorem1_implicit_bias() -> Claim:
         "gd-thm1-implicit-bias",
         "Theorem 1, Section 3.2 (gradient descent)",
         "CE does not converge to the robust boundary",
-        f"on Figure 1's segments (gap 1.8) GD on CE never stops (|w| grows ≈ {run.w_log_slope:.2f}·log t) "
+        "on Figure 1's segments (gap 1.8) GD on CE never stops (|w| grows ≈ "
+        f"{run.w_log_slope:.2f}·log t) "
         f"and its direction approaches the max-margin one: angle {angle[tenth]:.2f}° at step "
         f"{int(run.trajectory['step'][tenth])}, {angle[-1]:.2f}° at step {run.steps}",
         not approaching,
@@ -855,9 +865,7 @@ def gd_theorem3_eq31() -> Claim:
 @check
 def table1_text() -> Claim:
     """Section 4.2's summary of Table 1, checked against Table 1's own numbers (quoted data)."""
-    # Read directly: msanalysis.tables (which prints it) imports torch, verify need not.
-    quoted = resources.files("msanalysis").joinpath("data/paper_tables.json").read_text()
-    accuracy = json.loads(quoted)["table1"]["accuracy"]
+    accuracy = quoted_tables()["table1"]["accuracy"]
     gains = {
         (model, attack): accuracy[model]["ms"][attack] - accuracy[model]["ce"][attack]
         for model in accuracy

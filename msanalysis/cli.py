@@ -22,7 +22,6 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import __version__
 from .errors import InputError, UsageError
 
 # Sub-command name -> module under msanalysis.commands (one line each).
@@ -50,7 +49,7 @@ def version() -> str:
     try:
         return importlib.metadata.version("msanalysis")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
-        return __version__
+        return importlib.import_module("msanalysis").__version__
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Generic, TypeVar
 
+from .registry import lookup
+
 T = TypeVar("T")
 
 __all__ = [
@@ -399,9 +401,6 @@ def get_loss(name: str) -> LossSpec:
       'eq. 4'
       >>> get_loss("mse")  # doctest: +ELLIPSIS
       Traceback (most recent call last):
-      ValueError: unknown loss 'mse'; choose one of ce, focal, ms, ms-focal, centred-ce, ...
+      ValueError: unknown loss 'mse'; choose one of: ce, focal, ms, ms-focal, centred-ce, ...
     """
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+    return lookup(LOSSES, name, kind="loss")

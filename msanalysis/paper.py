@@ -10,11 +10,15 @@ are noted where the printed form is ambiguous.
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from typing import Any
+
 import sympy as sp
 
 from .symbolic import ALPHA, ETA, GAMMA, XI
 
-__all__ = ["Y", "G", "PRINTED", "FRACTIONS", "DELETED", "PRINTED_GRADIENTS"]
+__all__ = ["Y", "G", "PRINTED", "FRACTIONS", "DELETED", "PRINTED_GRADIENTS", "quoted_tables"]
 
 Y = sp.Symbol("y", nonnegative=True)  # the label of eqs. 2 and 4
 G = sp.Symbol("gamma_-", positive=True)  # eq. 18's γ: the positive-class probability at x = -1
@@ -67,3 +71,23 @@ PRINTED_GRADIENTS: dict[str, tuple[str, sp.Expr]] = {
     "ms-focal": ("eq. 5", PRINTED["eq. 5"]),
     "ms": ("eq. 8", PRINTED["eq. 8"]),
 }
+
+
+def quoted_tables() -> dict[str, Any]:
+    """The paper's Tables 1 and 2 as printed (``msanalysis/data/paper_tables.json``).
+
+    Quoted data, never our results: the tables commands print them beside ours, labelled as the
+    paper's, and the ledger checks the paper's text against them. Torch-free, so the ledger can
+    read the paper's numbers without the training stack. A fresh copy on each call: callers
+    may not change what another caller reads.
+
+    Returns:
+      ``{"table1": {...}, "table2": {...}}``, each with its ``dataset`` and ``accuracy`` as
+      model -> loss -> attack -> percent.
+
+    Examples:
+      >>> quoted_tables()["table1"]["accuracy"]["resnet18"]["ce"]["fgsm"] > 0
+      True
+    """
+    text = resources.files("msanalysis").joinpath("data/paper_tables.json").read_text()
+    return json.loads(text)

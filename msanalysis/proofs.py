@@ -105,7 +105,10 @@ def theorem1() -> str:
             _eq(sp.Symbol("x_b"), system.boundary.subs(S.B, sp.Rational(1, 2))),
         ),
         (
-            "Scaling the logit by c > 1 keeps the boundary and lowers the loss of correctly classified points: the lower loss of eqs. 12-16 does not require another boundary. Gradient descent converges in direction to the max-margin separator (Soudry et al. 2018).",
+            "Scaling the logit by c > 1 keeps the boundary and lowers the loss of correctly "
+            "classified points: the lower loss of eqs. 12-16 does not require another boundary. "
+            "Gradient descent converges in direction to the max-margin separator "
+            "(Soudry et al. 2018).",
             None,
         ),
     ]
@@ -141,7 +144,8 @@ def theorem2() -> str:
             sp.StrictGreaterThan(S.ETA, S.eta_threshold("ms")),
         ),
         (
-            "On positives at 1 and 3 and a negative at -1 the MS minimum is not centred; see the ledger row thm2-general.",
+            "On positives at 1 and 3 and a negative at -1 the MS minimum is not centred; see the "
+            "ledger row thm2-general.",
             None,
         ),
     ]
@@ -165,7 +169,8 @@ def theorem3() -> str:
         ("The appendix's stationarity condition (eq. 34) as printed:", _eq(PRINTED["eq. 34"], 0)),
         ("and its root (eq. 35):", _eq(S.XI, PRINTED["eq. 35"])),
         (
-            "Identity: η(ξ - 1/2)² equals (η/2)(ξ² + (1-ξ)²) - η/4, so eq. 31 is eq. 7 with η halved:",
+            "Identity: η(ξ - 1/2)² equals (η/2)(ξ² + (1-ξ)²) - η/4, so eq. 31 is eq. 7 with η "
+            "halved:",
             sp.simplify(S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4),
         ),
     ]

@@ -30,6 +30,7 @@ from scipy.special import expit
 from . import symbolic
 from .losses import get_loss
 from .numeric import logit_curvature_fn, logit_gradient_fn, true_class_from_binary_logit
+from .registry import lookup
 
 __all__ = [
     "Dataset",
@@ -114,10 +115,7 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
 
 def get_dataset(name: str) -> Dataset:
     """A named data set, with an error that lists the valid names."""
-    try:
-        return DATASETS[name]()
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+    return lookup(DATASETS, name, kind="dataset")()
 
 
 @dataclass(frozen=True)
@@ -151,7 +149,10 @@ def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
 
 
 def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> float:
-    """Euclidean distance between two non-crossing 2-D segments: the smallest endpoint-to-segment distance."""
+    """Euclidean distance between two non-crossing 2-D segments.
+
+    It is the smallest endpoint-to-segment distance, which holds because they do not cross.
+    """
 
     def point_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
         t = np.clip((p - a) @ (b - a) / ((b - a) @ (b - a)), 0.0, 1.0)
@@ -278,7 +279,10 @@ def _boundary_gap(
 def _symbolic_stationary(
     data: Dataset, name: str, params: dict[str, float], parametrisation: str, start: np.ndarray
 ) -> np.ndarray | None:
-    """Sympy's stationary point of the data loss near ``start`` = (w.., b), 30 digits; None if nsolve fails."""
+    """Sympy's stationary point of the data loss near ``start`` = (w.., b), to 30 digits.
+
+    Returns None if nsolve fails.
+    """
     if data.two_point and data.x.shape[1] == 1:
         system = symbolic.two_point_system(
             name, paper_parametrisation=parametrisation == "odd", **params
@@ -289,11 +293,12 @@ def _symbolic_stationary(
         ws = sp.symbols(f"w0:{data.x.shape[1]}", real=True)
         ell = symbolic.loss(name, **params)
         scores = [
-            a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn)) + symbolic.B) + c
+            a * (sum(wi * sp.nsimplify(xi) for wi, xi in zip(ws, xn, strict=True)) + symbolic.B) + c
             for xn in data.x
         ]
         total = sum(
-            ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s)) for s, yn in zip(scores, data.y)
+            ell.subs(symbolic.XI, symbolic.sigmoid(int(yn) * s))
+            for s, yn in zip(scores, data.y, strict=True)
         )
         unknowns = [*ws, symbolic.B]
         grads = [sp.diff(total, u) for u in unknowns]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -190,9 +191,10 @@ def sweep_eta(
 
 
 def phase_table(results: Sequence[SweepResult]) -> str:
-    """Markdown: per loss, the η intervals of constant (certified, naive) verdict, and thresholds."""
+    """Markdown: per loss, the η intervals of constant (certified, naive) verdict; thresholds."""
     lines = [
-        "| loss | η interval | all runs converge (order certificate) | end-state criterion says converged "
+        "| loss | η interval | all runs converge (order certificate) | end-state criterion says "
+        "converged "
         "| mean final z (from 0) |",
         "|---|---|---|---|---|",
     ]
@@ -200,20 +202,23 @@ def phase_table(results: Sequence[SweepResult]) -> str:
         verdict = np.c_[r.certified, r.naive]
         cuts = [0, *np.flatnonzero(np.any(verdict[1:] != verdict[:-1], axis=1)) + 1, len(r.etas)]
         z0 = int(np.argmin(np.abs(r.inits)))
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
+        for lo, hi in pairwise(cuts):
             lines.append(
-                f"| {r.loss} | [{r.etas[lo]:.4g}, {r.etas[hi - 1]:.4g}] | {bool(r.certified[lo])} | "
+                f"| {r.loss} | [{r.etas[lo]:.4g}, {r.etas[hi - 1]:.4g}] | "
+                f"{bool(r.certified[lo])} | "
                 f"{bool(r.naive[lo])} | {np.mean(r.z_final[lo:hi, z0]):.3g} |"
             )
     lines += [
         "",
-        "| loss | threshold (GD, certificate) | threshold (GD, end-state) | threshold (sympy) | grid step "
+        "| loss | threshold (GD, certificate) | threshold (GD, end-state) | threshold (sympy) | "
+        "grid step "
         "| agree |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
-            f"| {r.loss} | {r.threshold_empirical:.4g} | {r.threshold_naive:.4g} | {r.threshold_symbolic:.6g} | "
+            f"| {r.loss} | {r.threshold_empirical:.4g} | {r.threshold_naive:.4g} | "
+            f"{r.threshold_symbolic:.6g} | "
             f"{r.eta_step:g} | {r.agrees} |"
         )
     return "\n".join(lines)

@@ -20,32 +20,11 @@ except ImportError:  # pragma: no cover - depends on the environment
     torchattacks = None
 needs_ta = pytest.mark.skipif(
     torchattacks is None,
-    reason="torchattacks (the reference implementation) is not installed: pip install --no-deps torchattacks",
+    reason=(
+        "torchattacks (the reference implementation) is not installed: pip install --no-deps "
+        "torchattacks"
+    ),
 )
-
-
-def tiny_cnn(seed: int = 0) -> nn.Module:
-    """A CNN with BatchNorm and Dropout, so eval mode matters; 10 classes on 1x8x8 images."""
-    gen = torch.Generator().manual_seed(seed)
-    model = nn.Sequential(
-        nn.Conv2d(1, 6, 3, padding=1),
-        nn.BatchNorm2d(6),
-        nn.ReLU(),
-        nn.Dropout(0.3),
-        nn.Flatten(),
-        nn.Linear(6 * 8 * 8, 10),
-    )
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
-        model[1].running_mean.copy_(torch.randn(6, generator=gen) * 0.1)
-        model[1].running_var.copy_(torch.rand(6, generator=gen) + 0.5)
-    return model
-
-
-def batch(n: int = 64, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    return torch.rand(n, 1, 8, 8, generator=gen), torch.randint(0, 10, (n,), generator=gen)
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -75,7 +54,8 @@ OURS_AND_THEIRS = [
         lambda m: paper_attack("upgd", m),
         lambda m: torchattacks.UPGD(m, eps=8 / 255, alpha=2 / 255, steps=40),
     ),
-    # torchattacks' PGD has no loss option; its UPGD without momentum is PGD: sign(g / mean|g|) = sign g.
+    # torchattacks' PGD has no loss option; its UPGD without momentum is PGD: sign(g / mean|g|) =
+    # sign g.
     (
         "pgd-dlr",
         lambda m: PGD(m, random_start=False, objective="dlr"),
@@ -86,7 +66,7 @@ OURS_AND_THEIRS = [
 
 @needs_ta
 @pytest.mark.parametrize("name,ours,theirs", OURS_AND_THEIRS, ids=[c[0] for c in OURS_AND_THEIRS])
-def test_deterministic_attacks_match_torchattacks(name, ours, theirs):
+def test_deterministic_attacks_match_torchattacks(tiny_cnn, batch, name, ours, theirs):
     model = tiny_cnn()
     x, y = batch()
     ref = theirs(model)(x, y)
@@ -97,7 +77,7 @@ def test_deterministic_attacks_match_torchattacks(name, ours, theirs):
 
 
 @needs_ta
-def test_pgd_random_start_has_torchattacks_distribution():
+def test_pgd_random_start_has_torchattacks_distribution(tiny_cnn):
     """steps=0 returns the start point: both draw x + U(-eps, eps), compared by a KS test."""
     from scipy.stats import ks_2samp
 
@@ -135,7 +115,7 @@ def test_pgd_random_start_has_torchattacks_distribution():
     ],
     ids=["pgd", "apgd-ce", "apgd-dlr"],
 )
-def test_random_start_attacks_agree_in_accuracy(ours, theirs):
+def test_random_start_attacks_agree_in_accuracy(tiny_cnn, batch, ours, theirs):
     """Robust accuracy on one batch agrees within the paired sampling error (3 SE + 1 sample)."""
     model = tiny_cnn().eval()
     x = batch(256)[0]
@@ -164,7 +144,6 @@ ATTACKS = {
     "upgd": lambda m, eps, o: UPGD(m, eps=eps, steps=3, random_start=True, seed=0, objective=o),
     "apgd": lambda m, eps, o: APGD(m, eps=eps, steps=4, restarts=2, seed=0, objective=o),
 }
-MODEL = tiny_cnn()
 
 
 @settings(max_examples=30, deadline=None)
@@ -175,19 +154,21 @@ MODEL = tiny_cnn()
     seed=st.integers(0, 2**16),
     extremes=st.booleans(),
 )
-def test_adversarial_images_stay_in_eps_ball_and_unit_box(attack, eps, objective, seed, extremes):
+def test_adversarial_images_stay_in_eps_ball_and_unit_box(
+    tiny_cnn, batch, attack, eps, objective, seed, extremes
+):
     x, y = batch(8, seed)
     if extremes:  # pixels at 0 and 1 exercise the clip to [0, 1]
         x = x.round()
     obj = family_objective("ms", eta=1.5) if objective == "loss:ms" else objective
-    adv = ATTACKS[attack](MODEL, eps, obj)(x, y)
+    adv = ATTACKS[attack](tiny_cnn(), eps, obj)(x, y)
     assert adv.shape == x.shape and adv.dtype == x.dtype
     assert float((adv - x).abs().max()) <= eps * (1 + 1e-6) + 1e-7
     assert float(adv.min()) >= 0 and float(adv.max()) <= 1
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_model_mode_restored_and_parameter_grads_untouched(attack):
+def test_model_mode_restored_and_parameter_grads_untouched(tiny_cnn, batch, attack):
     model = tiny_cnn()
     model.train()
     model[3].eval()  # a mixed state must come back exactly
@@ -198,7 +179,7 @@ def test_model_mode_restored_and_parameter_grads_untouched(attack):
     assert all(p.grad is None for p in model.parameters())
 
 
-def test_upgd_zero_gradient_adds_nothing_to_the_momentum():
+def test_upgd_zero_gradient_adds_nothing_to_the_momentum(tiny_cnn, batch):
     """Where the objective is flat, torchattacks' UPGD divides 0 by 0 and its NaN momentum
     freezes the sample for the rest of the run; ours adds a zero and keeps the momentum going."""
     model = tiny_cnn().eval()
@@ -211,14 +192,14 @@ def test_upgd_zero_gradient_adds_nothing_to_the_momentum():
     assert torch.equal(direction, g.sign())
 
 
-def test_attack_uses_eval_mode():
+def test_attack_uses_eval_mode(tiny_cnn, batch):
     """With dropout active the attack would be random; in eval mode two runs are identical."""
     model = tiny_cnn().train()
     x, y = batch(16)
     assert torch.equal(BIM(model, steps=3)(x, y), BIM(model, steps=3)(x, y))
 
 
-def test_seeded_random_start_is_reproducible_without_global_state():
+def test_seeded_random_start_is_reproducible_without_global_state(tiny_cnn, batch):
     model = tiny_cnn()
     x, y = batch(16)
     torch.manual_seed(0)
@@ -260,7 +241,7 @@ def test_apgd_checkpoints_follow_croce_hein():
     assert sorted(checkpoints(100)) == [22, 41, 57, 70, 80, 87, 93, 99]
 
 
-def test_stronger_attacks_never_help_the_model_on_the_tiny_cnn():
+def test_stronger_attacks_never_help_the_model_on_the_tiny_cnn(tiny_cnn, batch):
     """More steps from the same start find at least what fewer steps found (per sample fooled)."""
     model = tiny_cnn()
     x, y = batch(128)
@@ -287,7 +268,7 @@ def test_stronger_attacks_never_help_the_model_on_the_tiny_cnn():
         (lambda m: paper_attack("cw", m), "unknown attack 'cw'"),
     ],
 )
-def test_bad_settings_are_named(make, match):
+def test_bad_settings_are_named(tiny_cnn, make, match):
     with pytest.raises(ValueError, match=match):
         make(tiny_cnn())
 
@@ -303,19 +284,19 @@ def test_bad_settings_are_named(make, match):
         (torch.rand(4, 1, 8, 8), torch.full((4,), -1), "labels must be >= 0"),
     ],
 )
-def test_bad_batches_are_named(images, labels, match):
+def test_bad_batches_are_named(tiny_cnn, images, labels, match):
     with pytest.raises(ValueError, match=match):
         FGSM(tiny_cnn())(images, labels)
 
 
-def test_objective_must_be_per_sample():
+def test_objective_must_be_per_sample(tiny_cnn, batch):
     mean_loss = lambda logits, labels: cross_entropy(logits, labels).mean()  # noqa: E731
     with pytest.raises(ValueError, match="one loss per sample"):
         FGSM(tiny_cnn(), objective=mean_loss)(*batch(4))
 
 
-def test_restarts_only_add_misclassified_samples():
-    """The first run is the single-run attack (same seed); restarts rerun the still-robust samples."""
+def test_restarts_only_add_misclassified_samples(tiny_cnn, batch):
+    """The first run is the single-run attack (same seed); restarts rerun still-robust samples."""
     model = tiny_cnn().eval()
     x = batch(128)[0]
     with torch.no_grad():

@@ -100,7 +100,7 @@ def test_eq28_corrected_root_is_negative_and_eq29_is_one_minus_eq27():
 
 
 def test_ce_gradient_is_negative_everywhere_numerically():
-    system = C._ce_system()
+    system = S.two_point_system("ce", paper_parametrisation=True)
     grad_w = sp.lambdify((S.W, S.B), system.grad_w, "numpy")
     w, b = np.meshgrid(np.linspace(-20, 20, 201), np.linspace(-20, 20, 201))
     assert np.all(grad_w(w, b) < 0)
@@ -180,7 +180,7 @@ def test_theorem2_parts_agree_with_the_chain_rule():
 
 
 def _ce_two_point_numeric():
-    system = C._ce_system()
+    system = S.two_point_system("ce", paper_parametrisation=True)
     loss = sp.lambdify((S.W, S.B), system.loss, "numpy")
     grad = sp.lambdify((S.W, S.B), [system.grad_w, system.grad_b], "numpy")
     return loss, grad
@@ -252,8 +252,8 @@ def test_vector_reading_threshold_is_a_quarter(k):
 
 
 def test_table1_text_against_the_papers_own_numbers():
-    from msanalysis.evaluation.tables import paper_tables
+    from msanalysis.paper import quoted_tables
 
-    acc = paper_tables()["table1"]["accuracy"]["googlenet"]
+    acc = quoted_tables()["table1"]["accuracy"]["googlenet"]
     assert acc["ms"]["pgd"] - acc["ce"]["pgd"] < 20  # 3.89 - 3.30 in the paper's Table 1
     assert not C.table1_text().exact

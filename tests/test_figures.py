@@ -285,7 +285,7 @@ def test_trajectory_figure_draws_the_simulated_runs() -> None:
     drawn = [line for line in fig.axes[0].lines]  # |w| of the first data set, one line per loss
     first = [r for r in runs if r.dataset == runs[0].dataset]
     assert len(drawn) == len(first)
-    for line, run in zip(drawn, first):
+    for line, run in zip(drawn, first, strict=True):
         np.testing.assert_array_equal(line.get_ydata(), run.trajectory["w_norm"])
         rows = (columns["dataset"] == run.dataset) & (columns["loss"] == run.loss)
         np.testing.assert_array_equal(columns["boundary"][rows], run.trajectory["boundary"])

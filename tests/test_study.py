@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
-from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.errors import UsageError
@@ -32,21 +31,8 @@ from msanalysis.evaluation.study_report import comparisons, to_markdown
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    """A learnable 28x28 task: class k has a bright 7x7 patch at one of 10 positions."""
-    root = tmp_path_factory.mktemp("studydata")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 48), ("t10k", 16)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels, strict=True):
-            r, c = divmod(int(k), 5)
-            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return root
+def data_dir(tmp_path_factory, write_patch_task) -> Path:
+    return write_patch_task(tmp_path_factory.mktemp("studydata"), n_train=48, n_test=16)
 
 
 def tiny(tmp_path: Path, **overrides) -> dict:

@@ -160,7 +160,7 @@ def _mp_reference(name: str, params: dict, logits: np.ndarray, target: np.ndarra
     f = sp.lambdify(S.XI, S.loss(name, **params), "mpmath")
     out = []
     with mpmath.workdps(40):
-        for row, t in zip(logits.astype(np.float64), target):
+        for row, t in zip(logits.astype(np.float64), target, strict=True):
             xi = 1 / mpmath.fsum(mpmath.exp(mpmath.mpf(o) - mpmath.mpf(row[t])) for o in row)
             out.append(float(f(xi)))
     return np.array(out)

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from msanalysis.commands import models as models_command
 from msanalysis.training.data import DEBIAN_DATA_ROOT, IDX_IMAGES_MAGIC, read_idx
 from msanalysis.training.datasets_stats import DATASET_STATS, channel_stats
-from msanalysis.training.models import MODELS, Normalize, build_model, count_parameters
+from msanalysis.training.models import MODELS, Normalize, build_model, count_parameters, eval_mode
 
 # Parameter counts of the reference CIFAR implementations (kuangliu/pytorch-cifar, 10 classes),
 # as printed by torchsummary / sum(p.numel()) for those definitions.
@@ -115,3 +116,12 @@ def test_models_command_lists_every_model_as_json(capsys):
     assert [r["name"] for r in rows] == list(MODELS)
     counts = {r["name"]: r["parameters"] for r in rows}
     assert {k: counts[k] for k in PUBLISHED_COUNTS} == PUBLISHED_COUNTS
+
+
+def test_eval_mode_restores_each_submodule_mode_even_on_error():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(), nn.BatchNorm1d(2)).train()
+    net[1].eval()
+    with pytest.raises(RuntimeError), eval_mode(net):
+        assert not any(m.training for m in net.modules())
+        raise RuntimeError("inside the block")
+    assert [m.training for m in net.modules()] == [True, True, False, True]

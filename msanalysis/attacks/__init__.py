@@ -9,12 +9,13 @@ paper's Section 4.2, and :func:`paper_attack` builds one of them.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 
+from ..registry import lookup
 from .apgd import APGD
-from .base import Attack, project
+from .base import EPS, STEP, Attack, project
 from .bim import BIM
 from .fgsm import FGSM
 from .objectives import OBJECTIVES, Objective, family_objective, resolve_objective
@@ -34,6 +35,8 @@ __all__ = [
     "family_objective",
     "resolve_objective",
     "PAPER_ATTACKS",
+    "EPS",
+    "STEP",
     "paper_attack",
 ]
 
@@ -42,9 +45,9 @@ __all__ = [
 #: (BIM's and PGD's alpha and BIM's steps) takes torchattacks' defaults.
 PAPER_ATTACKS: dict[str, tuple[type[Attack], dict[str, Any]]] = {
     "fgsm": (FGSM, {"eps": 0.007}),
-    "bim": (BIM, {"eps": 8 / 255}),
-    "pgd": (PGD, {"eps": 8 / 255, "steps": 40}),
-    "upgd": (UPGD, {"eps": 8 / 255, "alpha": 2 / 255, "steps": 40}),
+    "bim": (BIM, {"eps": EPS}),
+    "pgd": (PGD, {"eps": EPS, "steps": 40}),
+    "upgd": (UPGD, {"eps": EPS, "alpha": STEP, "steps": 40}),
 }
 
 
@@ -52,12 +55,7 @@ def paper_attack(
     name: str, model: nn.Module, *, objective: str | Objective = "ce", seed: int | None = 0
 ) -> Attack:
     """The attack ``name`` of :data:`PAPER_ATTACKS` on ``model``."""
-    try:
-        cls, settings = PAPER_ATTACKS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown attack {name!r}; choose from {', '.join(PAPER_ATTACKS)}"
-        ) from None
+    cls, settings = lookup(PAPER_ATTACKS, name, kind="attack")
     if cls in (PGD, UPGD):
         settings = {**settings, "seed": seed}
     return cls(model, objective=objective, **settings)

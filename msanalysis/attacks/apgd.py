@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Attack, _check_nonneg, project
+from .base import EPS, Attack, _check_nonneg, project
 from .objectives import Objective
 
 __all__ = ["APGD", "checkpoints"]
@@ -54,7 +54,7 @@ class APGD(Attack):
         self,
         model: nn.Module,
         *,
-        eps: float = 8 / 255,
+        eps: float = EPS,
         steps: int = 100,
         restarts: int = 1,
         rho: float = 0.75,

@@ -7,9 +7,16 @@ import math
 import torch
 from torch import nn
 
+from ..training.models import eval_mode
 from .objectives import Objective, resolve_objective
 
-__all__ = ["Attack", "project"]
+__all__ = ["EPS", "STEP", "Attack", "project"]
+
+#: The L∞ budget of the paper's Section 4.2 (BIM, PGD, UPGD; Table 2's first) and torchattacks'
+#: default: 8/255 of the [0, 1] pixel box.
+EPS = 8 / 255
+#: The step size of Section 4.2's UPGD and torchattacks' default for the iterative attacks.
+STEP = 2 / 255
 
 
 def project(adv: torch.Tensor, images: torch.Tensor, eps: float) -> torch.Tensor:
@@ -70,14 +77,8 @@ class Attack:
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         _check_batch(images, labels)
-        modes = [m.training for m in self.model.modules()]
-        self.model.eval()
-        try:
-            with torch.enable_grad():
-                return self.perturb(images.detach(), labels.detach()).detach()
-        finally:
-            for m, training in zip(self.model.modules(), modes):
-                m.training = training
+        with eval_mode(self.model), torch.enable_grad():
+            return self.perturb(images.detach(), labels.detach()).detach()
 
     def perturb(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -103,7 +104,8 @@ class Attack:
         loss = self.objective(logits, labels)
         if loss.shape != labels.shape:
             raise ValueError(
-                f"objective {self.objective_name} must return one loss per sample (reduction='none'); got shape {tuple(loss.shape)}"
+                f"objective {self.objective_name} must return one loss per sample "
+                f"(reduction='none'); got shape {tuple(loss.shape)}"
             )
         (grad,) = torch.autograd.grad(loss.sum(), x)
         return grad, loss.detach(), logits.detach()
@@ -137,7 +139,8 @@ def _check_batch(images: torch.Tensor, labels: torch.Tensor) -> None:
         or labels.shape != images.shape[:1]
     ):
         raise ValueError(f"labels must be an int64 tensor of shape ({images.shape[0]},)")
-    # One pass: NaN makes a comparison false and +-inf falls outside [0, 1], so this checks finiteness too.
+    # One pass: NaN makes a comparison false and +-inf falls outside [0, 1], so this checks
+    # finiteness too.
     if images.numel() and not all(0 <= v <= 1 for v in map(float, torch.aminmax(images))):
         raise ValueError(
             "images must be finite and lie in [0, 1] (normalisation belongs inside the model)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from .base import EPS, STEP
 from .objectives import Objective
 from .pgd import PGD
 
@@ -24,8 +25,8 @@ class BIM(PGD):
         self,
         model: nn.Module,
         *,
-        eps: float = 8 / 255,
-        alpha: float = 2 / 255,
+        eps: float = EPS,
+        alpha: float = STEP,
         steps: int = 10,
         objective: str | Objective = "ce",
     ) -> None:

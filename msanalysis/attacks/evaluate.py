@@ -8,6 +8,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ..training.models import eval_mode
+
 __all__ = ["correct_under", "paired_noise_margin", "unpaired_noise_margin"]
 
 
@@ -43,10 +45,8 @@ def correct_under(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
     device = device or next(model.parameters()).device
-    modes = [m.training for m in model.modules()]
-    model.eval()
     out = []
-    try:
+    with eval_mode(model):
         for start in range(0, len(images), batch_size):
             x = images[start : start + batch_size].to(device)
             y = labels[start : start + batch_size].to(device)
@@ -59,9 +59,6 @@ def correct_under(
             out.append(ok.cpu())
             if progress is not None:
                 progress(len(x))
-    finally:
-        for m, training in zip(model.modules(), modes):
-            m.training = training
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool)
 
 
@@ -82,7 +79,8 @@ def paired_noise_margin(a: torch.Tensor, b: torch.Tensor, *, z: float = 1.96) ->
     """
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
         raise ValueError(
-            f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, {tuple(b.shape)}"
+            f"need two equal-length 1-D correctness vectors with n >= 2; got {tuple(a.shape)}, "
+            f"{tuple(b.shape)}"
         )
     d = a.double() - b.double()
     return max(z * float(d.std()) / math.sqrt(len(d)), 1 / len(d))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Attack
+from .base import EPS, Attack
 from .objectives import Objective
 
 __all__ = ["FGSM"]
@@ -27,7 +27,7 @@ class FGSM(Attack):
     name = "fgsm"
 
     def __init__(
-        self, model: nn.Module, *, eps: float = 8 / 255, objective: str | Objective = "ce"
+        self, model: nn.Module, *, eps: float = EPS, objective: str | Objective = "ce"
     ) -> None:
         super().__init__(model, eps=eps, objective=objective)
 

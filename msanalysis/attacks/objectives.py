@@ -22,6 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..registry import lookup
 from ..training.losses import FamilyLoss
 
 __all__ = [
@@ -106,9 +107,5 @@ def resolve_objective(objective: str | Objective) -> tuple[str, Objective]:
     """(name, function) of an objective given by name or as a callable."""
     if callable(objective):
         return objective_name(objective), objective
-    try:
-        return objective, OBJECTIVES[objective]
-    except KeyError:
-        raise ValueError(
-            f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)} or pass a callable"
-        ) from None
+    function = lookup(OBJECTIVES, objective, kind="objective", alternative=", or pass a callable")
+    return objective, function

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Attack, _check_nonneg, project
+from .base import EPS, STEP, Attack, _check_nonneg, project
 from .objectives import Objective
 
 __all__ = ["PGD"]
@@ -14,7 +14,10 @@ __all__ = ["PGD"]
 class PGD(Attack):
     r"""PGD: ``steps`` signed-gradient steps of size ``alpha``, each projected back.
 
-    .. math:: x_{t+1} = \Pi_{B_\infty(x, \epsilon) \cap [0,1]^d}\big(x_t + \alpha\,\mathrm{sign}\,\nabla_x f(x_t)\big)
+    .. math::
+
+        x_{t+1} = \Pi_{B_\infty(x, \epsilon) \cap [0,1]^d}
+            \big(x_t + \alpha\,\mathrm{sign}\,\nabla_x f(x_t)\big)
 
     Defaults are torchattacks' ``PGD`` (eps 8/255, alpha 2/255, 10 steps, uniform random start
     in the eps-ball, clipped to [0, 1]). With ``restarts > 1`` the attack is rerun from new
@@ -34,8 +37,8 @@ class PGD(Attack):
         self,
         model: nn.Module,
         *,
-        eps: float = 8 / 255,
-        alpha: float = 2 / 255,
+        eps: float = EPS,
+        alpha: float = STEP,
         steps: int = 10,
         random_start: bool = True,
         restarts: int = 1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import EPS, STEP
 from .objectives import Objective
 from .pgd import PGD
 
@@ -35,8 +36,8 @@ class UPGD(PGD):
         self,
         model: nn.Module,
         *,
-        eps: float = 8 / 255,
-        alpha: float = 2 / 255,
+        eps: float = EPS,
+        alpha: float = STEP,
         steps: int = 10,
         random_start: bool = False,
         decay: float = 1.0,

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         )
     from tqdm.auto import tqdm
 
-    from ..evaluation.audit import AuditSettings, run_audit, summarise
+    from ..evaluation.audit import AuditSettings, format_report, run_audit, summarise
     from ..evaluation.robustness import load_target, objective_for, write_json_atomic
 
     settings = AuditSettings(
@@ -116,40 +116,7 @@ def run(args: argparse.Namespace) -> int:
         "settings": settings.__dict__ | {"sweep": list(settings.sweep)},
         **report,
     }
-    print_report(report)
+    print(format_report(report))
     if args.json:
         write_json_atomic(args.json, report)
     return 0
-
-
-def print_report(report: dict) -> None:
-    from ..evaluation.robustness import describe_loss
-
-    m = report["model"]
-    loss = describe_loss(m["loss"], m["loss_params"])
-    print(
-        f"audit of {m['checkpoint']} ({m['dataset']} {m['model']}, loss {loss}), n={m['n']}"
-        + (f"; reference {report['reference']}" if report["reference"] else "")
-    )
-    print(
-        f"{'attack':36} {'group':10} {'model %':>8} {'ref %':>8} {'gain':>7} {'margin':>7}  "
-        "gain survives?"
-    )
-    for r in report["rows"]:
-        line = f"{r['attack']:36} {r['group']:10} {100 * r['model']:8.2f}"
-        if "gain" in r:
-            survives = "yes" if r["gain_survives"] else "NO"
-            line += f" {100 * r['reference']:8.2f} {100 * r['gain']:7.2f}"
-            line += f" {100 * r['noise_margin']:7.2f}  {survives}"
-        print(line)
-    for name, sentence in report["verdict"].items():
-        print(f"\nverdict under {name}: {sentence}")
-    for role, checks in report["checks"].items():
-        print(f"\nsanity checks of the evaluation ({role}):")
-        for c in checks:
-            print(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['check']}: {c['numbers']}")
-    for reason in report["skipped"].values():
-        print(f"\n{reason}")
-    print("\ngradient statistics at the clean images (CE objective):")
-    for role, stats in report["gradient_statistics"].items():
-        print(f"  {role}: " + ", ".join(f"{k}={v:.4f}" for k, v in stats.items()))

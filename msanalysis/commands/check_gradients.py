@@ -6,7 +6,10 @@ import argparse
 import json
 from dataclasses import asdict
 
-HELP = "cross-check each loss's symbolic gradients and values against torch autograd and numpy (float64)"
+HELP = (
+    "cross-check each loss's symbolic gradients and values against torch autograd and numpy "
+    "(float64)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

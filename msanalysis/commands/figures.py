@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "make Figure 2, the toy-boundary figures, the eta phase diagram and GD trajectories (PNG, PDF, CSV)"
+from ..losses import ETA
+
+HELP = (
+    "make Figure 2, the toy-boundary figures, the eta phase diagram and GD trajectories (PNG, "
+    "PDF, CSV)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,7 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=Path("figures"), help="output folder (default: figures)"
     )
     parser.add_argument(
-        "--eta", type=float, default=1.5, help="stationary-point coefficient η > 0 (default 1.5)"
+        "--eta",
+        type=float,
+        default=ETA.default,
+        help="stationary-point coefficient η > 0 (default %(default)s)",
     )
     parser.add_argument(
         "--seeds",

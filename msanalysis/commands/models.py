@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         shape = "x".join(map(str, r["input_shape"]))
         print(
-            f"{r['name']:<12} {shape:<10} {r['parameters']:>12,}  {r['normalize'] or '-':<14} {r['description']}"
+            f"{r['name']:<12} {shape:<10} {r['parameters']:>12,}  {r['normalize'] or '-':<14} "
+            f"{r['description']}"
         )
     return 0

@@ -1,4 +1,4 @@
-"""``msanalysis sweep-eta``: the η threshold of the MS family found by vectorised gradient descent."""
+"""``msanalysis sweep-eta``: the η threshold of the MS family, found by vectorised GD."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import csv
 import json
 from pathlib import Path
 
-HELP = "GD on a grid of η (vectorised): empirical threshold of finite convergence vs sympy's eta_threshold"
+HELP = (
+    "GD on a grid of η (vectorised): empirical threshold of finite convergence vs sympy's "
+    "eta_threshold"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,10 @@ import argparse
 
 from .table1 import add_table_arguments, run_table
 
-HELP = "rerun the paper's Table 2 (PGD-10/50 at eps 8/255, 16/255; models x losses) from trained checkpoints, resumably"
+HELP = (
+    "rerun the paper's Table 2 (PGD-10/50 at eps 8/255, 16/255; models x losses) from trained "
+    "checkpoints, resumably"
+)
 TABLE = "table2"
 
 

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import UsageError
+from ..losses import ETA
 
 HELP = (
     "train a network on Fashion-MNIST, MNIST or CIFAR-10 with a loss of the family "
@@ -53,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="small-cnn", help="listed from the model registry")
     parser.add_argument("--loss", default="ms", help="listed from the loss registry")
     parser.add_argument(
-        "--eta", type=float, help="η of ms, ms-focal, centred-ce (default: the loss's, 1.5)"
+        "--eta",
+        type=float,
+        help=f"η of ms, ms-focal, centred-ce (default: the loss's, {ETA.default})",
     )
     parser.add_argument("--alpha", type=float, help="α of focal, ms-focal")
     parser.add_argument("--gamma", type=float, help="γ of focal, ms-focal")

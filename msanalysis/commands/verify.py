@@ -41,7 +41,8 @@ def _markdown(rows) -> str:
 
     lines = ["| id | source | paper | derived | verdict | evidence |", "|---|---|---|---|---|---|"]
     lines += [
-        f"| {r.id} | {cell(r.source)} | {cell(r.paper)} | {cell(r.derived)} | **{r.verdict.value}** | {cell(r.evidence)} |"
+        f"| {r.id} | {cell(r.source)} | {cell(r.paper)} | {cell(r.derived)} | "
+        f"**{r.verdict.value}** | {cell(r.evidence)} |"
         for r in rows
     ]
     return "\n".join(lines)

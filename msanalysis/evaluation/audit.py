@@ -17,16 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..attacks import APGD, PGD, Objective
+from ..attacks import APGD, EPS, PGD, Objective
 from ..attacks.evaluate import correct_under, paired_noise_margin
+from ..training.models import eval_mode
+from .robustness import describe_loss
 
 __all__ = [
     "AuditSettings",
+    "format_report",
     "SoftmaxOutput",
     "gradient_statistics",
     "audit_attacks",
@@ -45,7 +49,7 @@ SQUARE_MISSING = (
 class AuditSettings:
     """Budgets of the audit (defaults sized for a CPU and the small CNN)."""
 
-    eps: float = 8 / 255
+    eps: float = EPS
     steps: int = 40
     long_steps: int = 100
     restarts: int = 5
@@ -91,30 +95,24 @@ def gradient_statistics(
       saturated_softmax: fraction of samples whose float32 max softmax probability is exactly 1;
       mean_true_probability: mean softmax probability of the true class.
     """
-    pgd = PGD(model, steps=0, random_start=False)  # only for its gradient helper and mode handling
+    pgd = PGD(model, steps=0, random_start=False)  # only for its gradient helper
     device = device or next(model.parameters()).device
-    modes = [m.training for m in model.modules()]
-    model.eval()
     sums = torch.zeros(4, dtype=torch.float64, device=device)
-    try:
-        with torch.enable_grad():
-            for start in range(0, len(images), batch_size):
-                x = images[start : start + batch_size].to(device)
-                y = labels[start : start + batch_size].to(device)
-                grad, _, logits = pgd.gradient(x, y)
-                flat = grad.flatten(1) == 0
-                p = torch.softmax(logits, 1)
-                sums += torch.stack(
-                    [
-                        flat.all(1).sum(),
-                        flat.float().mean(1).sum(),
-                        (p.amax(1) == 1).sum(),
-                        p.gather(1, y[:, None]).sum(),
-                    ]
-                ).double()
-    finally:
-        for m, training in zip(model.modules(), modes, strict=True):
-            m.training = training
+    with eval_mode(model), torch.enable_grad():
+        for start in range(0, len(images), batch_size):
+            x = images[start : start + batch_size].to(device)
+            y = labels[start : start + batch_size].to(device)
+            grad, _, logits = pgd.gradient(x, y)
+            flat = grad.flatten(1) == 0
+            p = torch.softmax(logits, 1)
+            sums += torch.stack(
+                [
+                    flat.all(1).sum(),
+                    flat.float().mean(1).sum(),
+                    (p.amax(1) == 1).sum(),
+                    p.gather(1, y[:, None]).sum(),
+                ]
+            ).double()
     zero_samples, zero_entries, saturated, prob = sums.tolist()
     n = len(images)
     return {
@@ -294,9 +292,7 @@ def _checks(
         },
         {
             "check": "accuracy non-increasing in eps",
-            "passed": all(
-                b <= a + 1 / len(correct[base]) for a, b in zip(sweep, sweep[1:], strict=False)
-            ),
+            "passed": all(b <= a + 1 / len(correct[base]) for a, b in pairwise(sweep)),
             "numbers": ", ".join(f"{e}:{a:.3f}" for e, a in zip(s.sweep, sweep, strict=True)),
         },
         {
@@ -333,3 +329,50 @@ def _checks(
             }
         )
     return checks
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The audit as text: a table of accuracies and gains, the verdicts, checks and statistics.
+
+    One formatter for the ``audit`` command and lesson 5, so both show the same report.
+
+    Args:
+      report: what :func:`summarise` returns; with ``model`` (a checkpoint's description:
+        checkpoint, dataset, model, loss, loss_params, n) and ``reference`` (its path or None)
+        added, as the command does, the text starts with a line naming them.
+
+    Returns:
+      The report, lines joined by newlines, no trailing newline.
+    """
+    lines = []
+    if "model" in report:
+        m = report["model"]
+        lines.append(
+            f"audit of {m['checkpoint']} ({m['dataset']} {m['model']}, "
+            f"loss {describe_loss(m['loss'], m['loss_params'])}), n={m['n']}"
+            + (f"; reference {report['reference']}" if report.get("reference") else "")
+        )
+    lines.append(
+        f"{'attack':36} {'group':10} {'model %':>8} {'ref %':>8} {'gain':>7} {'margin':>7}  gain "
+        "survives?"
+    )
+    for r in report["rows"]:
+        line = f"{r['attack']:36} {r['group']:10} {100 * r['model']:8.2f}"
+        if "gain" in r:
+            line += (
+                f" {100 * r['reference']:8.2f} {100 * r['gain']:7.2f} "
+                f"{100 * r['noise_margin']:7.2f}  {'yes' if r['gain_survives'] else 'NO'}"
+            )
+        lines.append(line)
+    for name, sentence in report["verdict"].items():
+        lines.append(f"\nverdict under {name}: {sentence}")
+    for role, checks in report["checks"].items():
+        lines.append(f"\nsanity checks of the evaluation ({role}):")
+        for c in checks:
+            lines.append(f"  [{'pass' if c['passed'] else 'FAIL'}] {c['check']}: {c['numbers']}")
+    for reason in report["skipped"].values():
+        lines.append(f"\n{reason}")
+    lines.append("\ngradient statistics at the clean images (CE objective):")
+    for role, stats in report["gradient_statistics"].items():
+        lines.append(f"  {role}: " + ", ".join(f"{k}={v:.4f}" for k, v in stats.items()))
+    return "\n".join(lines)

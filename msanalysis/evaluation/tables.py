@@ -13,7 +13,6 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ from torch import nn
 
 from ..attacks import PGD, Attack, paper_attack
 from ..attacks.evaluate import correct_under, unpaired_noise_margin
+from ..paper import quoted_tables
 
-__all__ = ["TABLE_ATTACKS", "paper_tables", "checkpoint_path", "run_grid", "to_markdown", "to_csv"]
+__all__ = ["TABLE_ATTACKS", "checkpoint_path", "run_grid", "to_markdown", "to_csv"]
 
 AttackFactory = Callable[[nn.Module, Any, int], Attack]
 
@@ -43,11 +43,6 @@ TABLE_ATTACKS: dict[str, dict[str, AttackFactory]] = {
     "table1": {name: _paper(name) for name in ("fgsm", "bim", "pgd", "upgd")},
     "table2": {f"pgd{s}@{e}/255": _pgd(e, s) for e in (8, 16) for s in (10, 50)},
 }
-
-
-def paper_tables() -> dict[str, Any]:
-    """The paper's reported Tables 1 and 2 (quoted data, not our results)."""
-    return json.loads(resources.files("msanalysis").joinpath("data/paper_tables.json").read_text())
 
 
 def checkpoint_path(runs: Path, dataset: str, model: str, loss: str, seed: int) -> Path:
@@ -183,7 +178,7 @@ def _gain(cells: dict[str, Any], model: str, row: str) -> str:
 
 def to_markdown(results: dict[str, Any]) -> str:
     """Our table as Markdown, then the paper's reported table for reference."""
-    paper = paper_tables()
+    paper = quoted_tables()
     cfg = results["config"]
     header, _, body = _grid(results, paper)
     n = {c["n"] for c in results["cells"].values()}
@@ -218,7 +213,7 @@ def to_markdown(results: dict[str, Any]) -> str:
 
 def to_csv(results: dict[str, Any]) -> str:
     """Long format: one line per (source, model, loss, attack)."""
-    cfg, paper = results["config"], paper_tables()[results["config"]["table"]]
+    cfg, paper = results["config"], quoted_tables()[results["config"]["table"]]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(

@@ -2,7 +2,8 @@
 
 * :mod:`.loss_curves` - Figure 2 and the η phase diagram, from the sympy expressions;
 * :mod:`.toy_data`, :mod:`.toy` - the toy sets and networks of Figures 1, 3-9;
-* :mod:`.trajectories` - gradient-descent runs of :mod:`msanalysis.simulate`, |w| and boundary against t;
+* :mod:`.trajectories` - gradient-descent runs of :mod:`msanalysis.simulate`, |w| and boundary
+  against t;
 * :mod:`.boundary` - where a learned boundary lies (distances, offset from the reference);
 * :mod:`.build` - :func:`build_figures`, behind ``msanalysis figures``.
 

@@ -17,6 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from ..losses import ETA
+from ..registry import unknown_name
 from .loss_curves import eta_phase_columns, fig2_columns, figure2, figure_eta_phase
 from .toy import ToyExperiment, ToyLoss, figure_toy, panel_losses
 from .toy_data import TOY_DATA, ToyData
@@ -58,7 +60,7 @@ class ToyFigure:
 
 
 def toy_figures(names: Iterable[str], *, eta: float) -> list[ToyFigure]:
-    """The toy figures among ``names``, with their panels for stationary-point coefficient ``eta``."""
+    """The toy figures among ``names``, panels at stationary-point coefficient ``eta``."""
     figures = []
     for name in names:
         if name not in TOY_FIGURES:
@@ -111,7 +113,7 @@ def _write_csv(path: Path, columns: dict[str, np.ndarray] | list[dict[str, objec
     rows = (
         columns
         if isinstance(columns, list)
-        else [dict(zip(columns, r)) for r in zip(*columns.values())]
+        else [dict(zip(columns, r, strict=True)) for r in zip(*columns.values(), strict=True)]
     )
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
@@ -125,8 +127,10 @@ def _write_markdown(path: Path, rows: list[dict[str, object]], experiment: ToyEx
         "coverage | misclassified |"
     )
     lines = [
-        f"Boundary numbers, mean ± std over {rows[0]['seeds']} seeds ({experiment.steps} Adam steps, "
-        f"hidden {experiment.hidden}, grid step {experiment.window.step}). The best possible min distance on "
+        f"Boundary numbers, mean ± std over {rows[0]['seeds']} seeds ({experiment.steps} Adam "
+        "steps, "
+        f"hidden {experiment.hidden}, grid step {experiment.window.step}). The best possible min "
+        "distance on "
         "the line-segment sets is 0.9; offset 0 is the reference boundary itself.",
         "",
         header,
@@ -134,9 +138,11 @@ def _write_markdown(path: Path, rows: list[dict[str, object]], experiment: ToyEx
     ]
     for r in rows:
         lines.append(
-            f"| {r['figure']} | {r['data']} | {r['loss']} | {r['min_distance_mean']:.3f} ± {r['min_distance_std']:.3f} "
+            f"| {r['figure']} | {r['data']} | {r['loss']} | {r['min_distance_mean']:.3f} ± "
+            f"{r['min_distance_std']:.3f} "
             f"| {r['min_distance_class0_mean']:.3f} | {r['min_distance_class1_mean']:.3f} "
-            f"| {r['offset_mean']:.3f} ± {r['offset_std']:.3f} | {r['coverage_min']:.2f} | {r['misclassified_max']} |"
+            f"| {r['offset_mean']:.3f} ± {r['offset_std']:.3f} | {r['coverage_min']:.2f} | "
+            f"{r['misclassified_max']} |"
         )
     path.write_text("\n".join(lines) + "\n")
 
@@ -153,7 +159,7 @@ def build_figures(
     out: Path,
     *,
     only: Sequence[str] = FIGURE_NAMES,
-    eta: float = 1.5,
+    eta: float = ETA.default,
     seeds: int = 5,
     experiment: ToyExperiment | None = None,
     progress: bool = True,
@@ -165,7 +171,7 @@ def build_figures(
     """
     unknown = [n for n in only if n not in FIGURE_NAMES]
     if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; choose from {', '.join(FIGURE_NAMES)}")
+        raise ValueError(unknown_name(", ".join(unknown), FIGURE_NAMES, kind="figure(s)"))
     if seeds < 1:
         raise ValueError(f"seeds={seeds}: expected at least 1")
     experiment = experiment or ToyExperiment(seeds=seeds)

@@ -8,6 +8,7 @@ the paper's printed gradients come from :mod:`msanalysis.paper`. No formula is t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from matplotlib.figure import Figure
 from scipy.optimize import brentq
 
 from .. import symbolic
-from ..losses import get_loss
+from ..losses import ALPHA, ETA, GAMMA, get_loss
 from ..paper import PRINTED_GRADIENTS
 
 __all__ = [
@@ -76,7 +77,9 @@ class Fig2Curve:
         return f"{self.name} ({get_loss(self.name).source})" + (f", {shown}" if shown else "")
 
 
-def fig2_curves(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> list[Fig2Curve]:
+def fig2_curves(
+    *, eta: float = ETA.default, gamma: float = GAMMA.default, alpha: float = ALPHA.default
+) -> list[Fig2Curve]:
     """The four losses of Figure 2 as exact expressions, with their stationary points."""
     curves = []
     for name in FIG2_LOSSES:
@@ -113,7 +116,11 @@ def _evaluate(expr: sp.Expr, xi: np.ndarray) -> np.ndarray:
 
 
 def fig2_columns(
-    xi: np.ndarray = XI_GRID, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0
+    xi: np.ndarray = XI_GRID,
+    *,
+    eta: float = ETA.default,
+    gamma: float = GAMMA.default,
+    alpha: float = ALPHA.default,
 ) -> dict[str, np.ndarray]:
     """Every curve of Figure 2 on the grid ``xi``: the content of ``fig2.csv``.
 
@@ -132,16 +139,23 @@ def fig2_columns(
 
 
 def printed_zeros(
-    loss: str, *, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0
+    loss: str,
+    *,
+    eta: float = ETA.default,
+    gamma: float = GAMMA.default,
+    alpha: float = ALPHA.default,
 ) -> list[float]:
-    """Zeros in (0, 1) of the gradient printed for ``loss``: sign changes on :data:`XI_GRID`, refined
-    by Brent's method to float precision (a printed expression is no loss of the family, so
-    :func:`msanalysis.symbolic.stationary_points` does not apply)."""
+    """Zeros in (0, 1) of the gradient printed for ``loss``.
+
+    Sign changes on :data:`XI_GRID`, refined by Brent's method to float precision (a printed
+    expression is no loss of the family, so :func:`msanalysis.symbolic.stationary_points` does not
+    apply).
+    """
     fn = sp.lambdify(symbolic.XI, _printed(loss, eta=eta, gamma=gamma, alpha=alpha), "math")
     values = [fn(float(x)) for x in XI_GRID]
     return [
         brentq(fn, float(a), float(b), xtol=1e-15)
-        for a, b, fa, fb in zip(XI_GRID, XI_GRID[1:], values, values[1:])
+        for (a, fa), (b, fb) in pairwise(zip(XI_GRID, values, strict=True))
         if (fa < 0) != (fb < 0)
     ]
 
@@ -154,7 +168,9 @@ def _point_label(point: symbolic.StationaryPoint) -> str:
     return f"ξ* ≈ {value:.4f} (root certified in [{a}, {b}])"
 
 
-def figure2(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> Figure:
+def figure2(
+    *, eta: float = ETA.default, gamma: float = GAMMA.default, alpha: float = ALPHA.default
+) -> Figure:
     """Figure 2, recomputed: left ℓ(ξ), right dℓ/do (true-class logit), stationary points marked.
 
     Dashed curves are the gradients the paper prints (eqs. 5 and 8), drawn in the colour of
@@ -224,7 +240,8 @@ def figure2(*, eta: float = 1.5, gamma: float = 2.0, alpha: float = 1.0) -> Figu
     ax_loss.legend(fontsize=8, loc="upper right")
     ax_grad.legend(fontsize=8, loc="lower right")
     fig.suptitle(
-        f"Figure 2 recomputed from the loss definitions (η = {eta:g}, γ = {gamma:g}, α = {alpha:g})\n"
+        f"Figure 2 recomputed from the loss definitions (η = {eta:g}, γ = {gamma:g}, α = "
+        f"{alpha:g})\n"
         "filled dots: stationary points (msanalysis.symbolic); hollow dots: zeros of the gradients "
         "as printed (dashed)",
         fontsize=10,
@@ -246,7 +263,9 @@ def _phase_params(name: str, gamma: float, alpha: float) -> dict[str, float]:
     return {k: v for k, v in _params(name, eta=1.0, gamma=gamma, alpha=alpha).items() if k != "eta"}
 
 
-def eta_phase_columns(*, gamma: float = 2.0, alpha: float = 1.0) -> dict[str, np.ndarray]:
+def eta_phase_columns(
+    *, gamma: float = GAMMA.default, alpha: float = ALPHA.default
+) -> dict[str, np.ndarray]:
     """The η phase diagram's numbers: ``xi`` and ``eta_<name>`` = η(ξ), the η at which ξ is a
     stationary point of each loss of :data:`PHASE_LOSSES` (negative: no η > 0 gives one)."""
     columns: dict[str, np.ndarray] = {"xi": XI_GRID}
@@ -259,8 +278,8 @@ def eta_phase_columns(*, gamma: float = 2.0, alpha: float = 1.0) -> dict[str, np
 
 def figure_eta_phase(
     *,
-    gamma: float = 2.0,
-    alpha: float = 1.0,
+    gamma: float = GAMMA.default,
+    alpha: float = ALPHA.default,
     check_etas: tuple[float, ...] = (0.25, 0.75, 1.5, 5.0),
 ) -> Figure:
     """Stationary ξ* against η for MS (eq. 7), centred CE (eq. 31) and MS-focal (eq. 4).

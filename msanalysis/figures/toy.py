@@ -195,7 +195,7 @@ def figure_toy(
     fig = Figure(figsize=(4.2 * len(losses) + 1.0, 3.9), layout="constrained")
     axes = fig.subplots(1, len(losses), squeeze=False)[0]
     filled = None
-    for ax, loss in zip(axes, losses):
+    for ax, loss in zip(axes, losses, strict=True):
         filled = _panel(ax, experiment, data, loss, seed)
     fig.colorbar(filled, ax=list(axes), label="confidence (max softmax probability)", shrink=0.85)
     fig.suptitle(

@@ -60,8 +60,11 @@ class ToyData:
 def _two_curves(
     centre: Callable[[np.ndarray], np.ndarray], n: int, keep_upper: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Class 0 on y = centre(x) - 0.9, class 1 on y = centre(x) + 0.9, x evenly spaced on
-    :data:`X_RANGE`; class 1 keeps ``keep_upper`` of its ``n`` points, evenly spaced, ends included."""
+    """Class 0 on y = centre(x) - 0.9, class 1 on y = centre(x) + 0.9.
+
+    x is evenly spaced on :data:`X_RANGE`; class 1 keeps ``keep_upper`` of its ``n`` points, evenly
+    spaced, ends included.
+    """
     x = np.linspace(*X_RANGE, n)
     upper = (
         x[np.round(np.linspace(0, n - 1, keep_upper)).astype(int)]
@@ -92,7 +95,7 @@ def separable(n: int = 100) -> ToyData:
 
 
 def curved(n: int = 100) -> ToyData:
-    """Figure 3's set: y = 1.2 sin(1.5 x) ± 0.9; no line separates it (:func:`linearly_separable`)."""
+    """Figure 3's set: y = 1.2 sin(1.5 x) ± 0.9; no line separates it (see linearly_separable)."""
     points, labels = _two_curves(_wave, n, n)
     return ToyData(
         "curved",
@@ -143,7 +146,7 @@ def max_margin_line(points: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray,
 
 
 def linearly_separable(points: np.ndarray, labels: np.ndarray) -> bool:
-    """Whether some line has s_i (w·x_i + b) >= 1 for all i (a linear-programming feasibility test)."""
+    """Whether some line has s_i (w·x_i + b) >= 1 for all i (a linear-programming test)."""
     signs = np.where(labels == 1, 1.0, -1.0)
     a_ub = -signs[:, None] * np.column_stack([points, np.ones(len(points))])
     result = linprog(np.zeros(3), A_ub=a_ub, b_ub=-np.ones(len(points)), bounds=[(None, None)] * 3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..losses import ETA
 from ..simulate import SimulationResult, get_dataset, simulate
 from .loss_curves import COLOURS
 
@@ -28,7 +29,7 @@ def _losses(eta: float) -> tuple[tuple[str, dict[str, float]], ...]:
     )
 
 
-def trajectory_runs(*, eta: float = 1.5, steps: int = 20000) -> list[SimulationResult]:
+def trajectory_runs(*, eta: float = ETA.default, steps: int = 20000) -> list[SimulationResult]:
     """One :func:`~msanalysis.simulate.simulate` run per (data set, loss) of the figure."""
     return [
         simulate(ds, name, params, steps=steps)
@@ -56,7 +57,7 @@ def figure_trajectories(runs: list[SimulationResult]) -> Figure:
     datasets = list(dict.fromkeys(run.dataset for run in runs))
     fig = Figure(figsize=(12, 3.8 * len(datasets)), layout="constrained")
     axes = fig.subplots(len(datasets), 2, squeeze=False)
-    for (ax_w, ax_b), dataset in zip(axes, datasets):
+    for (ax_w, ax_b), dataset in zip(axes, datasets, strict=True):
         for run in (r for r in runs if r.dataset == dataset):
             shown = ", ".join(f"{k}={v:g}" for k, v in run.params.items() if k != "alpha")
             label = (

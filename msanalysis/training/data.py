@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InputError
+from ..registry import lookup
 
 __all__ = [
     "DataError",
@@ -328,11 +329,9 @@ def find_dataset(name: str, split: str, *, data_dir: str | os.PathLike | None = 
       DataError: the root is not a folder, or the files are missing (the message says which,
         where, and how to get them).
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    spec = lookup(DATASETS, name, kind="dataset")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    spec = DATASETS[name]
     root, chosen_by = _data_root(data_dir)
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"

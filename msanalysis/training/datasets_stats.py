@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..registry import lookup
+
 __all__ = ["ChannelStats", "DATASET_STATS", "dataset_stats", "channel_stats"]
 
 
@@ -36,12 +38,7 @@ DATASET_STATS: dict[str, ChannelStats] = {
 
 def dataset_stats(name: str) -> ChannelStats:
     """The stats of dataset ``name``, with an error that lists the known names."""
-    try:
-        return DATASET_STATS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown dataset {name!r}; choose one of {', '.join(DATASET_STATS)}"
-        ) from None
+    return lookup(DATASET_STATS, name, kind="dataset")
 
 
 def channel_stats(images: np.ndarray, *, channel_axis: int | None = None) -> ChannelStats:

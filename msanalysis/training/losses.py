@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ..losses import ETA, TrueClass, get_loss, with_stationary_term
+from ..registry import unknown_name
 
 __all__ = [
     "true_class_from_logits",
@@ -259,7 +260,8 @@ class FamilyLoss(nn.Module):
             weight = torch.as_tensor(weight)
             if weight.dim() != 1 or not torch.is_floating_point(weight):
                 raise ValueError(
-                    f"weight must be a floating (K,) tensor, got {weight.dtype} {tuple(weight.shape)}"
+                    f"weight must be a floating (K,) tensor, got {weight.dtype} "
+                    f"{tuple(weight.shape)}"
                 )
             if not bool(torch.isfinite(weight).all() and (weight >= 0).all()):
                 raise ValueError("weight must be finite and >= 0")
@@ -360,7 +362,5 @@ class StationaryTransform(FamilyLoss):
 def build_loss(name: str, **kwargs: Any) -> FamilyLoss:
     """The training loss ``name`` (one of :data:`TRAINING_LOSSES`); keywords as FamilyLoss."""
     if name not in TRAINING_LOSSES:
-        raise ValueError(
-            f"unknown training loss {name!r}; choose one of {', '.join(TRAINING_LOSSES)}"
-        )
+        raise ValueError(unknown_name(name, TRAINING_LOSSES, kind="training loss"))
     return FamilyLoss(name, **kwargs)

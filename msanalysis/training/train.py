@@ -53,6 +53,8 @@ from .models import build_model
 
 __all__ = ["TrainConfig", "build_network", "train_one_epoch", "evaluate", "fit", "load_checkpoint"]
 
+#: Where :func:`fit` trains unless told otherwise.
+
 AfterBatch = Callable[[int, int], None]  # (epoch, step) -> None
 
 

@@ -51,7 +51,13 @@ import torch
 from msanalysis import losses, symbolic
 from msanalysis.attacks import FGSM, PGD, family_objective
 from msanalysis.attacks.evaluate import correct_under, paired_noise_margin
-from msanalysis.evaluation.audit import AuditSettings, gradient_statistics, run_audit, summarise
+from msanalysis.evaluation.audit import (
+    AuditSettings,
+    format_report,
+    gradient_statistics,
+    run_audit,
+    summarise,
+)
 from msanalysis.training.data import load_dataset, to_float
 from msanalysis.training.train import TrainConfig, fit, load_checkpoint
 
@@ -223,20 +229,7 @@ settings = AuditSettings(
 run = run_audit(models["ms"], images[:N_AUDIT], labels[:N_AUDIT], settings, reference=models["ce"])
 summary = summarise(run, settings)
 
-print(f"{'attack':34} {'MS':>7} {'CE':>7} {'gain':>7} {'margin':>7}  survives")
-for row in summary["rows"]:
-    reference = f"{row['reference']:7.3f}" if "reference" in row else " " * 7
-    gain_text = ""
-    if "gain" in row:
-        gain_text = f"{row['gain']:+7.3f} {row['noise_margin']:7.3f}  {row['gain_survives']}"
-    print(f"{row['attack']:34} {row['model']:7.3f} {reference} {gain_text}")
-for role, role_checks in summary["checks"].items():
-    print(f"\nchecks of the {'eq. 7 model' if role == 'model' else 'CE reference'}:")
-    for check in role_checks:
-        print(f"  [{'pass' if check['passed'] else 'FAIL'}] {check['check']}: {check['numbers']}")
-print()
-for attack, sentence in summary["verdict"].items():
-    print(f"{attack}: {sentence}")
+print(format_report(summary))  # model: MS, reference: CE; accuracies in %
 
 # %% [markdown]
 # **What you should see.** Robust accuracy under PGD against ε for both models, on a log scale:

@@ -11,12 +11,14 @@ raw 2-D points and has no normalisation unless one is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 
+from ...registry import lookup
 from ..datasets_stats import ChannelStats, dataset_stats
 from .densenet import densenet121
 from .googlenet import googlenet
@@ -33,10 +35,11 @@ __all__ = [
     "build_model",
     "model_info",
     "count_parameters",
+    "eval_mode",
 ]
 
 # (mean, std) given directly, or the name of a dataset of DATASET_STATS.
-NormalizeArg = Union[tuple[Sequence[float], Sequence[float]], str, None]
+NormalizeArg = tuple[Sequence[float], Sequence[float]] | str | None
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,7 @@ MODELS: dict[str, ModelSpec] = {
 
 def get_model(name: str) -> ModelSpec:
     """Look an architecture up by name, with an error that lists the valid names."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
+    return lookup(MODELS, name, kind="model")
 
 
 def _given_stats(normalize: NormalizeArg) -> ChannelStats | None:
@@ -96,7 +96,8 @@ def _default_stats(spec: ModelSpec, channels: int) -> ChannelStats | None:
     stats = dataset_stats(spec.dataset)
     if len(stats.mean) != channels:
         raise ValueError(
-            f"model {spec.name!r} with in_channels={channels}: its default stats ({spec.dataset}) have "
+            f"model {spec.name!r} with in_channels={channels}: its default stats "
+            f"({spec.dataset}) have "
             f"{len(stats.mean)} channel(s); pass normalize=(mean, std) or a dataset name"
         )
     return stats
@@ -157,3 +158,38 @@ def model_info(num_classes: int = 10) -> list[dict[str, Any]]:
         }
         for spec in MODELS.values()
     ]
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in eval mode for the block, then give each submodule its own mode back.
+
+    Attacks and evaluations must see the deterministic network (dropout off, batch norm on its
+    running stats) whatever mode the caller left it in, and must not change that mode: a
+    training loop that calls an attack keeps training afterwards. Each submodule's flag is
+    restored, not only the top one, so a partly frozen model stays as it was.
+
+    Args:
+      model: the network; its ``training`` flags are restored even if the block raises.
+
+    Returns:
+      A context manager yielding ``model``.
+
+    Examples:
+      >>> from torch import nn
+      >>> net = nn.Sequential(nn.Linear(2, 2), nn.Dropout()).train()
+      >>> net[1].eval()  # doctest: +ELLIPSIS
+      Dropout(...)
+      >>> with eval_mode(net):
+      ...     print(net.training, net[0].training)
+      False False
+      >>> net.training, net[1].training
+      (True, False)
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, training in modes:
+            m.training = training

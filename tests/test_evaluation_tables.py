@@ -12,10 +12,10 @@ import pytest
 from msanalysis.evaluation.tables import (
     TABLE_ATTACKS,
     checkpoint_path,
-    paper_tables,
     to_csv,
     to_markdown,
 )
+from msanalysis.paper import quoted_tables
 
 # Tables 1 and 2 as the paper's plain text prints them (tests/data/, inside the checkout).
 PAPER = Path(__file__).parent / "data" / "paper-tables-excerpt.txt"
@@ -24,7 +24,7 @@ PAPER = Path(__file__).parent / "data" / "paper-tables-excerpt.txt"
 def test_paper_table1_data_is_what_the_paper_prints():
     """Each row of the paper's Table 1 (attack, then CE/MS per network) equals the data file."""
     text = PAPER.read_text()
-    data = paper_tables()["table1"]["accuracy"]
+    data = quoted_tables()["table1"]["accuracy"]
     nets = ["resnet18", "resnet34", "googlenet", "densenet121"]
     for attack in ("FGSM", "BIM", "PGD", "UPGD"):
         line = re.search(rf"^{attack}\t(.*)$", text, re.M).group(1)
@@ -35,7 +35,7 @@ def test_paper_table1_data_is_what_the_paper_prints():
 
 def test_paper_table2_data_is_what_the_paper_prints():
     text = PAPER.read_text()
-    data = paper_tables()["table2"]["accuracy"]
+    data = quoted_tables()["table2"]["accuracy"]
     losses = ["ms", "mmc", "sce", "center-loss", "l-dm"]
     rows = re.findall(r"PGD ₍?(\d+)₎?\t([\d.\t]+)", text.replace("₁₀", "10").replace("₅₀", "50"))
     keys = ["pgd10@8/255", "pgd50@8/255", "pgd10@16/255", "pgd50@16/255"]
@@ -92,8 +92,8 @@ def test_cifar_table1_puts_the_papers_number_beside_ours():
     results["cells"] = {k.replace("small-cnn", "resnet18"): v for k, v in results["cells"].items()}
     md = to_markdown(results)
     assert (
-        "| attack | resnet18 ce (ours) | resnet18 ce (paper) "
-        "| resnet18 ms (ours) | resnet18 ms (paper) |" in md
+        "| attack | resnet18 ce (ours) | resnet18 ce (paper) | resnet18 ms (ours) | resnet18 ms "
+        "(paper) |" in md
     )
     assert "| pgd | 53.00 | 0.14 | 73.00 | 37.24 |" in md
 

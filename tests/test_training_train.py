@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 import os
 import signal
 import socket
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from test_data import write_idx
 
 from msanalysis import cli
 from msanalysis.errors import UsageError
@@ -49,20 +45,9 @@ CPU = resolve_accel("cpu")
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
+def data_dir(tmp_path_factory, write_patch_task) -> Path:
     """A learnable 28x28 task: class k has a bright 7x7 patch at one of 10 positions, plus noise."""
-    root = tmp_path_factory.mktemp("data")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 96), ("t10k", 40)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels, strict=True):
-            r, c = divmod(int(k), 5)
-            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    root = write_patch_task(tmp_path_factory.mktemp("data"), n_train=96, n_test=40)
     return root
 
 
@@ -286,29 +271,17 @@ def _run_slowly(args: list[str]) -> None:
     sys.exit(cli.main(args))
 
 
-def test_killed_run_resumes_without_losing_or_repeating_an_epoch(data_dir, tmp_path):
+def test_killed_run_resumes_without_losing_or_repeating_an_epoch(
+    data_dir, tmp_path, kill_once_written
+):
     """SIGKILL in the middle of epoch 2, then resume: same metrics and weights as no kill."""
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     run_in_this_process(train_args(data_dir, reference, "--epochs", "3"))
     # A forked child process (no second torch import); 6 batches per epoch at 0.15 s each:
     # killed 0.3 s after epoch 1's metrics appear.
-    proc = multiprocessing.get_context("fork").Process(
-        target=_run_slowly, args=(train_args(data_dir, killed, "--epochs", "3"),)
-    )
-    proc.start()
-    try:
-        deadline = time.monotonic() + 60
-        while (
-            not (killed / "metrics.jsonl").exists()
-            and time.monotonic() < deadline
-            and proc.is_alive()
-        ):
-            time.sleep(0.01)
-        time.sleep(0.3)
-        proc.kill()  # SIGKILL: no cleanup of any kind runs
-    finally:
-        proc.join()
-    assert proc.exitcode == -signal.SIGKILL
+    args = train_args(data_dir, killed, "--epochs", "3")
+    exitcode = kill_once_written(_run_slowly, args, killed / "metrics.jsonl", delay=0.3)
+    assert exitcode == -signal.SIGKILL
     assert read_checkpoint(killed / "last.pt")["epoch"] == 1  # killed during epoch 2
     run_in_this_process(train_args(data_dir, killed, "--epochs", "3"))
     assert [m["epoch"] for m in read_metrics(killed)] == [1, 2, 3]

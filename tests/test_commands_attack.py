@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from test_data import write_idx
 
 from msanalysis import cli
-from msanalysis.training.accel import resolve_accel
 from msanalysis.evaluation.tables import to_csv, to_markdown
+from msanalysis.training.accel import resolve_accel
 from msanalysis.training.train import TrainConfig, fit
 
 # Every test names its device: "auto" would initialise CUDA on a GPU machine before the
@@ -20,20 +18,9 @@ CPU = resolve_accel("cpu")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[Path, Path]:
+def runs(tmp_path_factory, write_patch_task) -> tuple[Path, Path]:
     """(data root, runs folder) with a 1-epoch CE and MS small CNN on a 28x28 toy task."""
-    root = tmp_path_factory.mktemp("attackdata")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 64), ("t10k", 24)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for image, k in zip(images, labels, strict=True):
-            r, c = divmod(int(k), 5)
-            image[3 + 12 * r : 10 + 12 * r, 1 + 5 * c : 8 + 5 * c] = 220
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    root = write_patch_task(tmp_path_factory.mktemp("attackdata"), n_train=64, n_test=24)
     out = root / "runs"
     for loss, params in (("ce", {}), ("ms", {"eta": 1.5})):
         config = TrainConfig(
@@ -234,12 +221,10 @@ def _slow_table1(args: list[str]) -> None:
     raise SystemExit(cli.main(args))
 
 
-def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
+def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path, kill_once_written):
     """SIGKILL during the grid, then rerun: results.json is never half-written, finished cells
     are kept, and the final cells equal an uninterrupted run's."""
-    import multiprocessing
     import signal
-    import time
 
     data, out = runs
     common = [
@@ -256,23 +241,9 @@ def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path):
     ]
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     assert cli.main([*common, "--out", str(reference)]) == 0
-    proc = multiprocessing.get_context("fork").Process(
-        target=_slow_table1, args=([*common, "--out", str(killed)],)
-    )
-    proc.start()
-    try:
-        deadline = time.monotonic() + 60
-        while (
-            not (killed / "results.json").exists()
-            and time.monotonic() < deadline
-            and proc.is_alive()
-        ):
-            time.sleep(0.01)
-        time.sleep(0.25)
-        proc.kill()
-    finally:
-        proc.join()
-    assert proc.exitcode == -signal.SIGKILL
+    args = [*common, "--out", str(killed)]
+    exitcode = kill_once_written(_slow_table1, args, killed / "results.json", delay=0.25)
+    assert exitcode == -signal.SIGKILL
     partial = json.loads((killed / "results.json").read_text())  # parses: written atomically
     expected = json.loads((reference / "results.json").read_text())["cells"]
     assert 0 < len(partial["cells"]) < len(expected)

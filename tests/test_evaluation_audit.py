@@ -1,5 +1,4 @@
-"""The masking audit: noise margins, verdicts computed from the numbers, a planted masked
-model."""
+"""The masking audit: noise margins, verdicts computed from the numbers, a planted masked model."""
 
 from __future__ import annotations
 
@@ -7,7 +6,6 @@ import math
 
 import pytest
 import torch
-from test_attacks import batch, tiny_cnn
 from torch import nn
 
 from msanalysis.attacks.evaluate import correct_under, paired_noise_margin, unpaired_noise_margin
@@ -56,7 +54,7 @@ def test_unpaired_margin_adds_binomial_variances():
         unpaired_noise_margin(0.5, 0.5, 0)
 
 
-def test_correct_under_counts_robust_only_if_clean_correct():
+def test_correct_under_counts_robust_only_if_clean_correct(tiny_cnn, batch):
     model = tiny_cnn().eval()
     x, _ = batch(32)
     y = model(x).argmax(1)
@@ -66,7 +64,7 @@ def test_correct_under_counts_robust_only_if_clean_correct():
     assert ok.tolist() == [False] * 5 + [True] * 27
 
 
-def test_saturated_model_masks_ce_gradients_and_the_audit_says_so():
+def test_saturated_model_masks_ce_gradients_and_the_audit_says_so(tiny_cnn, batch):
     base = tiny_cnn().eval()
     masked = Scaled(base, 1e4).eval()
     x, _ = batch(64)
@@ -136,7 +134,7 @@ def test_summarise_decides_from_the_numbers():
     assert all(c["passed"] for c in report["checks"]["model"])
 
 
-def test_missing_square_is_reported_as_skipped(monkeypatch):
+def test_missing_square_is_reported_as_skipped(tiny_cnn, batch, monkeypatch):
     import msanalysis.evaluation.audit as audit
 
     monkeypatch.setattr(audit, "_square", lambda model, s: None)  # as if torchattacks were absent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import functools
 import pickle
 from pathlib import Path
 
@@ -24,17 +24,14 @@ from msanalysis.training.data import (
 )
 
 
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """An IDX file of unsigned bytes: magic 0x0000 08 ndim, big-endian sizes, data."""
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    data = header + array.astype(np.uint8).tobytes()
-    if path.suffix == ".gz":
-        data = gzip.compress(data)
-    path.write_bytes(data)
+@pytest.fixture
+def write_mnist_like(write_idx):
+    """``write_mnist_like(folder, n_train=12, n_test=5, gz=True, seed=0)``: random IDX files."""
+    return functools.partial(_write_mnist_like, write_idx)
 
 
-def write_mnist_like(
-    folder: Path, *, n_train: int = 12, n_test: int = 5, gz: bool = True, seed: int = 0
+def _write_mnist_like(
+    write_idx, folder: Path, *, n_train: int = 12, n_test: int = 5, gz: bool = True, seed: int = 0
 ) -> dict:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +61,7 @@ def write_cifar(folder: Path, *, n: int = 4, seed: int = 0) -> dict:
 
 
 @pytest.mark.parametrize("gz", [True, False])
-def test_idx_files_round_trip(tmp_path, gz):
+def test_idx_files_round_trip(write_mnist_like, tmp_path, gz):
     arrays = write_mnist_like(tmp_path / "mnist", gz=gz)
     for split, prefix in (("train", "train"), ("test", "t10k")):
         data = load_dataset("mnist", split, data_dir=tmp_path)
@@ -75,7 +72,7 @@ def test_idx_files_round_trip(tmp_path, gz):
         np.testing.assert_array_equal(data.labels.numpy(), labels)
 
 
-def test_limit_keeps_the_first_samples(tmp_path):
+def test_limit_keeps_the_first_samples(write_mnist_like, tmp_path):
     arrays = write_mnist_like(tmp_path / "fashion-mnist")
     data = load_dataset("fashion-mnist", "train", data_dir=tmp_path, limit=3)
     np.testing.assert_array_equal(data.labels.numpy(), arrays["train"][1][:3])
@@ -128,7 +125,7 @@ def test_cifar_wrong_shape(tmp_path):
         ),
     ],
 )
-def test_damaged_idx_files_name_the_file_and_the_fault(tmp_path, damage, message):
+def test_damaged_idx_files_name_the_file_and_the_fault(write_mnist_like, tmp_path, damage, message):
     folder = tmp_path / "mnist"
     write_mnist_like(folder, gz=False)
     path = folder / "t10k-images-idx3-ubyte"
@@ -137,7 +134,7 @@ def test_damaged_idx_files_name_the_file_and_the_fault(tmp_path, damage, message
         load_dataset("mnist", "test", data_dir=tmp_path)
 
 
-def test_truncated_gzip(tmp_path):
+def test_truncated_gzip(write_mnist_like, tmp_path):
     folder = tmp_path / "mnist"
     write_mnist_like(folder)
     path = folder / "train-labels-idx1-ubyte.gz"
@@ -146,7 +143,7 @@ def test_truncated_gzip(tmp_path):
         load_dataset("mnist", "train", data_dir=tmp_path)
 
 
-def test_label_count_and_range_are_checked(tmp_path):
+def test_label_count_and_range_are_checked(write_idx, write_mnist_like, tmp_path):
     folder = tmp_path / "mnist"
     write_mnist_like(folder, n_test=5)
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(4, np.uint8))
@@ -194,7 +191,7 @@ def test_bad_arguments():
         load_dataset("mnist", "val")
 
 
-def test_idx_reader_rejects_a_label_file_read_as_images(tmp_path):
+def test_idx_reader_rejects_a_label_file_read_as_images(write_idx, tmp_path):
     path = tmp_path / "labels"
     write_idx(path, np.arange(3, dtype=np.uint8))
     with pytest.raises(DataError, match="expected 0x00000803"):
