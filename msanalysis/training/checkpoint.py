@@ -31,7 +31,14 @@ CHECKPOINT_FORMAT = "msanalysis-checkpoint/1"
 
 
 class CheckpointError(InputError):
-    """A checkpoint is missing, damaged or not one of ours (exit status 1)."""
+    """A checkpoint is missing, damaged or not one of ours (exit status 1).
+
+    The message is one line: runs of white space, such as the newlines of torch's
+    load_state_dict errors that callers quote, become single spaces.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
@@ -82,7 +89,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         ValueError,
         KeyError,
     ) as err:
-        # Only the error's type: torch's text for a bad pickle advises weights_only=False, wrong here.
+        # Only the error's type: torch's text for a bad pickle advises weights_only=False (wrong).
         raise CheckpointError(
             f"{path}: damaged or truncated checkpoint, or not a torch file ({type(err).__name__})"
         ) from None
