@@ -27,7 +27,12 @@ from msanalysis.attacks import APGD, BIM, FGSM, PGD, UPGD, family_objective
 from msanalysis.errors import InputError
 from msanalysis.training.checkpoint import save_checkpoint
 from msanalysis.training.data import read_cifar_batch, read_idx
-from msanalysis.training.losses import FamilyLoss, StationaryTransform, ThresholdWarning
+from msanalysis.training.losses import (
+    FamilyLoss,
+    StationaryTransform,
+    ThresholdWarning,
+    true_class_from_logits,
+)
 from msanalysis.training.train import TrainConfig, build_network, load_checkpoint
 
 
@@ -106,14 +111,30 @@ def test_fuzz_family_loss_fused_and_unfused(loss, k, n, dtype, scale, reduction,
         assert value.shape == expected_shape and grad.shape == logits.shape
         assert grad.dtype == logits.dtype and value.dtype in (torch.float32, torch.float64)
         assert torch.isfinite(value).all() and torch.isfinite(grad).all()
-    # Same value (one computation); gradients equal up to the rounding of (1 - ξ)·a against
-    # a - ξ·a, a few ulp of the largest gradient entry, and for bf16 one bf16 ulp (2^-8).
-    eps = 2**-8 if dtype == "bfloat16" else torch.finfo(DTYPES[dtype]).eps
-    torch.testing.assert_close(fused_value, plain_value, rtol=0, atol=0)
-    bound = float(plain_grad.abs().max().double()) + 1e-30
-    torch.testing.assert_close(
-        fused_grad.double(), plain_grad.double(), rtol=64 * eps, atol=64 * eps * bound
-    )
+    # Row i of the gradient is g_i·a_i·(e_y - p) with a = ξℓ'(ξ) and g_i = dL/dℓ_i. The true
+    # class gets (1 - ξ)·a (fused) or a - ξ·a (autograd): both within a few ulp of |g_i a_i|,
+    # the second not relative to its own size where ξ is near 1. Values differ by the rounding
+    # of log ξ (a few ulp of 1 + log K), times |g_i|(1 + |a_i|). 64 ulp of each; bf16 gradients
+    # are rounded to its 8-bit mantissa (2^-8) on top.
+    eps = torch.finfo(fused_value.dtype).eps
+    g_a, g_1a = _row_scales(_make_loss(name, params, **kw), logits, target)
+    value_tol = 64 * eps * (1 + math.log(k)) * g_1a
+    assert float((fused_value - plain_value).abs().sum()) <= float(
+        value_tol.sum()
+    ) + 64 * eps * float(plain_value.abs().sum())
+    grad_eps = 2**-8 if dtype == "bfloat16" else eps
+    diff = (fused_grad.double() - plain_grad.double()).abs()
+    allowed = 64 * grad_eps * (g_a.unsqueeze(-1) + plain_grad.double().abs())
+    assert bool((diff <= allowed).all()), float((diff - allowed).max())
+
+
+def _row_scales(loss_fn: FamilyLoss, logits: torch.Tensor, target: torch.Tensor):
+    """|g_i a_i| and |g_i|(1 + |a_i|) per row, a = ξℓ'(ξ) (float64), g_i = dL/dℓ_i."""
+    t = true_class_from_logits(logits.double(), target)
+    a = -loss_fn._derivative.coefficients(t)[0]
+    w = torch.ones_like(a) if loss_fn.weight is None else loss_fn.weight.double()[target]
+    g = w / w.sum() if loss_fn.reduction == "mean" else w
+    return (g * a).abs(), g.abs() * (1 + a.abs())
 
 
 # ------------------------------------------------------------------ attacks

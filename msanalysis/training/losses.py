@@ -101,6 +101,14 @@ class _LogitsTrueClass(TrueClass[torch.Tensor]):
         return torch.logsumexp(others, -1) - torch.logsumexp(self._logits, -1)
 
 
+class _NoGradTrueClass(_LogitsTrueClass):
+    """The view for the fused loss's forward pass, where no graph is recorded: 1 - ξ in place."""
+
+    @cached_property
+    def q(self) -> torch.Tensor:  # type: ignore[override]
+        return torch.expm1(self.log_p).neg_().clamp_min_(torch.finfo(self.log_p.dtype).tiny)
+
+
 def true_class_from_logits(logits: torch.Tensor, target: torch.Tensor) -> TrueClass[torch.Tensor]:
     """ξ, log ξ, 1 - ξ and log(1 - ξ) of each sample's true class, computed stably.
 
@@ -286,13 +294,28 @@ def _reduce(
     return total / w_sum, w / w_sum
 
 
+# torch's CPU log_softmax takes a scalar loop when K is below its vector width: 74 µs at K = 10
+# against 11 µs at K = 32 (N = 512 float32, one thread, bench/RESULTS.md's machine). Below this
+# K the fused loss assembles the same formula, (o - max o) - log Σ exp(o - max o), from amax, exp,
+# sum and log, which take about 20 µs together.
+_SMALL_K = 16
+
+
+def _log_softmax_parts(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(base, log_z) with log-softmax = base - log_z (log_z None: base is the log-softmax)."""
+    if x.shape[-1] >= _SMALL_K:
+        return torch.log_softmax(x, dim=-1), None
+    shifted = x - x.amax(dim=-1, keepdim=True)
+    return shifted, shifted.exp().sum(dim=-1, keepdim=True).log_()
+
+
 class FusedFamilyLoss(torch.autograd.Function):
     """A family loss whose gradient is dℓ/do = ξ ℓ'(ξ) (e_y - p), for logits o of (N, K).
 
-    The forward pass computes the log-softmax once, evaluates the loss's definition on the
-    true-class view and the derived a = ξ ℓ'(ξ), b = (1 - ξ) a on the (N,) vector; the backward
-    pass turns exp(log-softmax) into -a·p_j in place and writes b at the true class. That is
-    two (N, K) passes and a scatter, with no autograd graph of element-wise operations.
+    The forward pass computes the log-softmax once (:func:`_log_softmax_parts`), evaluates the
+    loss's definition on the true-class view and the derived a = ξ ℓ'(ξ), b = (1 - ξ) a on the
+    (N,) vector; the backward pass turns exp(log-softmax) into -a·p_j in place and writes b at
+    the true class: two (N, K) passes and a scatter, no autograd graph of element-wise ops.
     Where the loss reads log(1 - ξ) (spectral decoupling, exact from the logits where ξ rounds
     to 1) the others' share is -b·exp(log p_j - log(1 - ξ)), which has no 1/(1 - ξ) to overflow.
     Use through :class:`FamilyLoss`; not twice differentiable.
@@ -310,29 +333,32 @@ class FusedFamilyLoss(torch.autograd.Function):
         check_finite: bool,
     ) -> torch.Tensor:
         x = logits.float() if logits.dtype in (torch.float16, torch.bfloat16) else logits
-        log_softmax = torch.log_softmax(x, dim=-1)
         index = target.unsqueeze(-1)
-        t = _LogitsTrueClass(x, target, log_softmax.gather(-1, index).squeeze(-1))
+        base, log_z = _log_softmax_parts(x)
+        log_p = base.gather(-1, index).squeeze(-1)
+        t = _NoGradTrueClass(x, target, log_p if log_z is None else log_p - log_z.squeeze(-1))
         loss = loss_fn(t)
         if check_finite:
             check_finite_loss(loss, logits)
         minus_a, b = derivative.coefficients(t)
         out, ctx.scale = _reduce(loss, target, weight, reduction)
         log_q = t.log_q if derivative.reads_log_q else None
-        ctx.save_for_backward(log_softmax, index, minus_a, b, log_q)
+        ctx.save_for_backward(base, log_z, index, minus_a, b, log_q)
         ctx.logits_dtype = logits.dtype
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        log_softmax, index, minus_a, b, log_q = ctx.saved_tensors
+        base, log_z, index, minus_a, b, log_q = ctx.saved_tensors
         g = grad_out if ctx.scale is None else grad_out * ctx.scale  # () or (N,)
         b_g = (b * g).unsqueeze(-1)
-        if log_q is None:  # -a·p_j
-            grad = log_softmax.exp().mul_((minus_a * g).unsqueeze(-1))
-        else:  # -b·p_j / (1 - ξ)
-            grad = (log_softmax - log_q.unsqueeze(-1)).exp_().mul_(-b_g)
+        if log_q is not None:  # -b·p_j / (1 - ξ): log p_j - log(1 - ξ) = base - log_z - log_q
+            log_q = log_q.unsqueeze(-1)
+            grad = (base - (log_q if log_z is None else log_z + log_q)).exp_().mul_(-b_g)
+        else:  # -a·p_j
+            grad = base.exp() if log_z is None else (base - log_z).exp_()
+            grad.mul_((minus_a * g).unsqueeze(-1))
         grad.scatter_(-1, index, b_g)
         return grad.to(ctx.logits_dtype), None, None, None, None, None, None
 
