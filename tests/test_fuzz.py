@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import math
+import os
 import pickle
 import tempfile
 import warnings
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -42,6 +44,15 @@ def share(weight: float, **kw: object) -> settings:
 
 
 TMP = Path(tempfile.mkdtemp(prefix="msanalysis-fuzz-"))  # one folder: no fixture per example
+COUNTS: dict[str, int] = {}
+
+
+def _count(test: str) -> None:
+    """Count drawn inputs into $MSANALYSIS_FUZZ_COUNTS (JSON, every 100), for the long run."""
+    COUNTS[test] = COUNTS.get(test, 0) + 1
+    if os.environ.get("MSANALYSIS_FUZZ_COUNTS") and COUNTS[test] % 100 == 0:
+        Path(os.environ["MSANALYSIS_FUZZ_COUNTS"]).write_text(json.dumps(COUNTS))
+
 
 # ------------------------------------------------------------------ family losses
 
@@ -92,7 +103,10 @@ def _value_and_grad(loss_fn: FamilyLoss, logits: torch.Tensor, target: torch.Ten
     weighted=st.booleans(),
     seed=st.integers(0, 2**32 - 1),
 )
+@example(("ce", {}), 2, 2, "float64", 30.0, "mean", False, 632883)  # autograd's a - ξa
+@example(("spectral-decoupling", {"lam": 0.3}), 2, 3, "float32", 1e4, "mean", False, 2)  # tie
 def test_fuzz_family_loss_fused_and_unfused(loss, k, n, dtype, scale, reduction, weighted, seed):
+    _count("losses")
     name, params = loss
     k = 2 if name == "spectral-decoupling" else k
     rng = np.random.default_rng(seed)
@@ -177,6 +191,7 @@ OBJECTIVES = ["ce", "margin", "dlr", "ms", "ms-focal", "focal"]
 def test_fuzz_attacks_stay_in_the_eps_ball_and_the_unit_box(
     attack, eps, objective, shape, n, k, pixels, bad_labels, seed
 ):
+    _count("attacks")
     gen = torch.Generator().manual_seed(seed)
     x = torch.rand(n, *shape, generator=gen)
     x = {"uniform": x, "binary": x.round(), "constant": torch.full_like(x, 0.5)}[pixels]
@@ -231,7 +246,9 @@ DAMAGE = st.tuples(
     magic=st.sampled_from([0x801, 0x803]),
     gz=st.booleans(),
 )
+@example((1, 1, ("overwrite", 4, 2**32 - 1)), 0x803, False)  # sizes whose product passes 2**63
 def test_fuzz_idx_reader_gives_an_array_or_a_clear_error(source, magic, gz):
+    _count("idx")
     if isinstance(source, bytes):
         data = source
     else:
@@ -278,7 +295,12 @@ def _cifar_like(rng: np.random.Generator, variant: str) -> object:
         st.tuples(st.sampled_from(["valid", "labels", "data", "keys"]), st.integers(0, 2**16)),
     ),
 )
+@example(b"\x8d\x00\x00\x00\x00\x00\x00\x00\x80")  # BINUNICODE8 past the address space
+@example(b"\x8d\x00\x00\x00\x00\x00\x00\x00\x01")  # a 2**56-byte string: MemoryError
+@example(b"P")  # persistent id: an error message of two lines
+@example(("labels", 1))  # labels that are not integers
 def test_fuzz_cifar_reader_gives_a_batch_or_a_clear_error(source):
+    _count("cifar")
     if isinstance(source, bytes):
         data = source
     else:
@@ -357,7 +379,11 @@ def _saved_case(case: str) -> bytes:
         st.tuples(st.just("unformatted"), st.none() | DAMAGE),
     ),
 )
+@example(("another model's weights", None))  # torch's load_state_dict message has newlines
+@example(("no metrics", None))  # KeyError outside the try
+@example(("unformatted", ("flip", 0, 0)))  # IndexError from torch's weights-only unpickler
 def test_fuzz_checkpoints_load_or_give_a_clear_error(source):
+    _count("checkpoints")
     if isinstance(source, bytes):
         data = source
     else:

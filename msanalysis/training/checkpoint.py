@@ -88,6 +88,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         zipfile.BadZipFile,
         ValueError,
         KeyError,
+        IndexError,  # torch's weights-only unpickler on opcodes without operands (fuzzed)
+        TypeError,
+        AttributeError,
+        OverflowError,
+        MemoryError,
+        RecursionError,
     ) as err:
         # Only the error's type: torch's text for a bad pickle advises weights_only=False (wrong).
         raise CheckpointError(

@@ -317,7 +317,8 @@ class FusedFamilyLoss(torch.autograd.Function):
     (N,) vector; the backward pass turns exp(log-softmax) into -a·p_j in place and writes b at
     the true class: two (N, K) passes and a scatter, no autograd graph of element-wise ops.
     Where the loss reads log(1 - ξ) (spectral decoupling, exact from the logits where ξ rounds
-    to 1) the others' share is -b·exp(log p_j - log(1 - ξ)), which has no 1/(1 - ξ) to overflow.
+    to 1) the others' share is -b·p_j / (1 - ξ), the softmax over the other classes' logits,
+    with no 1/(1 - ξ) to overflow and no cancellation at large logits.
     Use through :class:`FamilyLoss`; not twice differentiable.
     """
 
@@ -342,20 +343,19 @@ class FusedFamilyLoss(torch.autograd.Function):
             check_finite_loss(loss, logits)
         minus_a, b = derivative.coefficients(t)
         out, ctx.scale = _reduce(loss, target, weight, reduction)
-        log_q = t.log_q if derivative.reads_log_q else None
-        ctx.save_for_backward(base, log_z, index, minus_a, b, log_q)
+        others = x if derivative.reads_log_q else None  # for p_j / (1 - ξ) in backward
+        ctx.save_for_backward(base, log_z, index, minus_a, b, others)
         ctx.logits_dtype = logits.dtype
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        base, log_z, index, minus_a, b, log_q = ctx.saved_tensors
+        base, log_z, index, minus_a, b, logits = ctx.saved_tensors
         g = grad_out if ctx.scale is None else grad_out * ctx.scale  # () or (N,)
         b_g = (b * g).unsqueeze(-1)
-        if log_q is not None:  # -b·p_j / (1 - ξ): log p_j - log(1 - ξ) = base - log_z - log_q
-            log_q = log_q.unsqueeze(-1)
-            grad = (base - (log_q if log_z is None else log_z + log_q)).exp_().mul_(-b_g)
+        if logits is not None:  # -b·p_j / (1 - ξ), the softmax over the other classes
+            grad = logits.scatter(-1, index, -math.inf).softmax(dim=-1).mul_(-b_g)
         else:  # -a·p_j
             grad = base.exp() if log_z is None else (base - log_z).exp_()
             grad.mul_((minus_a * g).unsqueeze(-1))
