@@ -105,6 +105,7 @@ def _value_and_grad(loss_fn: FamilyLoss, logits: torch.Tensor, target: torch.Ten
 )
 @example(("ce", {}), 2, 2, "float64", 30.0, "mean", False, 632883)  # autograd's a - ξa
 @example(("spectral-decoupling", {"lam": 0.3}), 2, 3, "float32", 1e4, "mean", False, 2)  # tie
+@example(("spectral-decoupling", {"lam": 1.0}), 2, 2, "float32", 1e3, "mean", False, 92)  # z ± ulp
 def test_fuzz_family_loss_fused_and_unfused(loss, k, n, dtype, scale, reduction, weighted, seed):
     _count("losses")
     name, params = loss
@@ -133,12 +134,14 @@ def test_fuzz_family_loss_fused_and_unfused(loss, k, n, dtype, scale, reduction,
     eps = torch.finfo(fused_value.dtype).eps
     g_a, g_1a = _row_scales(_make_loss(name, params, **kw), logits, target)
     value_tol = 64 * eps * (1 + math.log(k)) * g_1a
-    assert float((fused_value - plain_value).abs().sum()) <= float(
+    assert float((fused_value - plain_value).detach().abs().sum()) <= float(
         value_tol.sum()
     ) + 64 * eps * float(plain_value.abs().sum())
     grad_eps = 2**-8 if dtype == "bfloat16" else eps
     diff = (fused_grad.double() - plain_grad.double()).abs()
     allowed = 64 * grad_eps * (g_a.unsqueeze(-1) + plain_grad.double().abs())
+    if name == "spectral-decoupling":  # a depends on z = log ξ - log(1 - ξ), which both paths
+        allowed *= 1 + float(logits.abs().max())  # take from logsumexps: eps·max|o| absolute
     assert bool((diff <= allowed).all()), float((diff - allowed).max())
 
 
@@ -382,6 +385,7 @@ def _saved_case(case: str) -> bytes:
 @example(("another model's weights", None))  # torch's load_state_dict message has newlines
 @example(("no metrics", None))  # KeyError outside the try
 @example(("unformatted", ("flip", 0, 0)))  # IndexError from torch's weights-only unpickler
+@example(b"J")  # struct.error from torch's weights-only unpickler (BININT without its 4 bytes)
 def test_fuzz_checkpoints_load_or_give_a_clear_error(source):
     _count("checkpoints")
     if isinstance(source, bytes):

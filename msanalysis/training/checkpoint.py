@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -89,6 +90,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         ValueError,
         KeyError,
         IndexError,  # torch's weights-only unpickler on opcodes without operands (fuzzed)
+        struct.error,  # ... and on an opcode whose operand bytes are missing (fuzzed)
         TypeError,
         AttributeError,
         OverflowError,
