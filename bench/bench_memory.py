@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--pgd-steps", type=int, default=40)
     parser.add_argument("--pgd-batch", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", help="comma-separated case kinds to run: train, pgd")
     parser.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)  # the worker
     args = parser.parse_args()
     if args.case:
@@ -109,7 +110,8 @@ def main() -> None:
     print("| case | peak RSS MB | above its setup MB | seconds |")
     print("|---|---:|---:|---:|")
     setup: dict[str, float] = {}
-    for case in CASES:
+    kinds = args.only.split(",") if args.only else ["train", "pgd"]
+    for case in (c for c in CASES if c.split()[0] in kinds):
         done = subprocess.run(
             [sys.executable, __file__, *sys.argv[1:], "--case", case],
             capture_output=True,

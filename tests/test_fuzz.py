@@ -385,6 +385,7 @@ def _saved_case(case: str) -> bytes:
 @example(("another model's weights", None))  # torch's load_state_dict message has newlines
 @example(("no metrics", None))  # KeyError outside the try
 @example(("unformatted", ("flip", 0, 0)))  # IndexError from torch's weights-only unpickler
+@example(("valid", None))
 @example(b"J")  # struct.error from torch's weights-only unpickler (BININT without its 4 bytes)
 def test_fuzz_checkpoints_load_or_give_a_clear_error(source):
     _count("checkpoints")
@@ -401,4 +402,8 @@ def test_fuzz_checkpoints_load_or_give_a_clear_error(source):
     except InputError as err:
         assert str(path) in str(err) and "\n" not in str(err)
         return
-    assert isinstance(model, nn.Module) and meta["config"] == CONFIG
+    # torch does not check the zip records' CRC-32: a flipped byte inside the pickled config
+    # can load as another value (fuzzer finding, docs/reliability-fuzzing.md). Undamaged: equal.
+    assert isinstance(model, nn.Module) and isinstance(meta["config"], TrainConfig)
+    if source == ("valid", None):
+        assert meta["config"] == CONFIG
