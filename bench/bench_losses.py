@@ -6,7 +6,10 @@ Times loss(logits, target).backward() for N=512 float32 logits with K=10 and K=1
 CPU, repetitions interleaved across the losses (so load on a shared machine hits all of them
 alike), and prints min and median per call and their ratio to nn.CrossEntropyLoss as a
 Markdown table. The last rows put the loss inside a training step (small-cnn, batch 512,
-forward + backward), the workload the loss is paid in.
+forward + backward), the workload the loss is paid in. The fused rows are the default
+(FamilyLoss(..., fused=True)); 'deferred' is the check mode a training loop uses. The last
+lines compare the ratios (by min) with the goal of issue 18: MS at most 1.2x CE at K = 10
+and 1.05x at K = 1000.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable
 
 import torch
 
+from msanalysis.losses import ETA
 from msanalysis.training.losses import FamilyLoss, StationaryTransform
 from msanalysis.training.models import build_model
 
@@ -43,11 +47,15 @@ def _loss_steps(k: int, seed: int) -> dict[str, Callable[[], None]]:
     target = torch.randint(0, k, (512,), generator=gen)
     losses = {
         "nn.CrossEntropyLoss": torch.nn.CrossEntropyLoss(),
-        "ce (family)": FamilyLoss("ce"),
-        "ms, eq. 7 (eta=1.5)": FamilyLoss("ms", eta=1.5),
-        "ms, no value checks": FamilyLoss("ms", eta=1.5, check_values=False),
-        "ms-focal, eq. 4": FamilyLoss("ms-focal", eta=1.5, alpha=1.0, gamma=2.0),
-        "StationaryTransform(ce)": StationaryTransform("ce", eta=1.5),
+        "ce (family, fused)": FamilyLoss("ce"),
+        "ms, eq. 7 (eta=1.5), fused, eager checks": FamilyLoss("ms"),
+        "ms, fused, deferred checks": FamilyLoss("ms", check_values="deferred"),
+        "ms, fused, no checks": FamilyLoss("ms", check_values="off"),
+        "ms, autograd, eager checks": FamilyLoss("ms", fused=False),
+        "ms-focal, eq. 4, fused, deferred": FamilyLoss("ms-focal", check_values="deferred"),
+        "StationaryTransform(ce), fused, deferred": StationaryTransform(
+            "ce", eta=ETA.default, check_values="deferred"
+        ),
     }
 
     def step(fn: torch.nn.Module) -> Callable[[], None]:
@@ -67,7 +75,8 @@ def _training_steps(seed: int) -> dict[str, Callable[[], None]]:
     target = torch.randint(0, 10, (512,), generator=torch.Generator().manual_seed(seed))
     losses = {
         "small-cnn step, nn.CrossEntropyLoss": torch.nn.CrossEntropyLoss(),
-        "small-cnn step, ms": FamilyLoss("ms", eta=1.5),
+        "small-cnn step, ms (fused, deferred)": FamilyLoss("ms", check_values="deferred"),
+        "small-cnn step, ms (autograd, eager)": FamilyLoss("ms", fused=False),
     }
 
     def step(fn: torch.nn.Module) -> Callable[[], None]:
@@ -86,10 +95,9 @@ def _rows(label: str, times: dict[str, list[float]]) -> list[str]:
     rows = []
     for name, ts in times.items():
         lo, med = min(ts), statistics.median(ts)
-        rows.append(
-            f"| {name} | {label} | {lo * 1e6:,.0f} | {med * 1e6:,.0f} | {lo / base_min:.2f} | "
-            f"{med / base_med:.2f} |"
-        )
+        cells = (name, label, f"{lo * 1e6:,.0f}", f"{med * 1e6:,.0f}")
+        ratios = (f"{lo / base_min:.2f}", f"{med / base_med:.2f}")
+        rows.append("| " + " | ".join(cells + ratios) + " |")
     return rows
 
 
@@ -108,11 +116,22 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} thread(s), N=512, float32, CPU\n")
     print("| loss | K | min µs | median µs | min / CE | median / CE |")
     print("|---|---|---:|---:|---:|---:|")
-    for k in (10, 1000):
-        for row in _rows(f"{k}", _time_interleaved(_loss_steps(k, seed=k), args.reps)):
+    ratios = {}
+    for k, goal in ((10, 1.2), (1000, 1.05)):
+        times = _time_interleaved(_loss_steps(k, seed=k), args.reps)
+        for row in _rows(f"{k}", times):
             print(row)
+        ratios[k] = (
+            goal,
+            {n: min(ts) / min(times["nn.CrossEntropyLoss"]) for n, ts in times.items()},
+        )
     for row in _rows("10", _time_interleaved(_training_steps(seed=0), args.step_reps, warmup=3)):
         print(row)
+    print()
+    for k, (goal, by_name) in ratios.items():
+        for name in ("ms, fused, deferred checks", "ms, eq. 7 (eta=1.5), fused, eager checks"):
+            verdict = "met" if by_name[name] <= goal else "NOT met"
+            print(f"K={k}: {name}: {by_name[name]:.2f}x CE (min), goal <= {goal}x: {verdict}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from functools import cache
@@ -15,10 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from msanalysis import symbolic as S
+from msanalysis.losses import LOSSES
 from msanalysis.training.losses import (
+    CentredCE,
+    CrossEntropy,
     FamilyLoss,
+    Focal,
+    MSFocal,
     StationaryTransform,
     ThresholdWarning,
+    TwoStationaryCE,
     build_loss,
     true_class_from_logits,
 )
@@ -329,3 +336,140 @@ def test_check_values_false_skips_the_value_checks():
 def test_build_loss_gives_the_family_member(name):
     loss = build_loss(name, reduction="sum")
     assert isinstance(loss, FamilyLoss) and loss.name == name and loss.reduction == "sum"
+
+
+# ------------------------------------------------------------------ the fused loss
+
+
+def _mixed_logits(n: int, k: int, seed: int, dtype=torch.float64) -> tuple:
+    """Random logits of scale 5 with every fourth row at the extremes ±1e4 (and a tie)."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = 5 * torch.randn(n, k, generator=gen, dtype=dtype)
+    extreme = 1e4 * torch.sign(torch.randn(n // 4, k, generator=gen, dtype=dtype))
+    logits[::4] = extreme
+    return logits, torch.randint(0, k, (n,), generator=gen)
+
+
+FUSED_CASES = [*CASES, ("ce", {}, 2), ("ms", {"eta": 1.5}, 1000), ("focal", {"gamma": 0.5}, 1000)]
+
+
+@pytest.mark.parametrize("name, params, k", FUSED_CASES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_loss_equals_autograd_through_the_definition(name, params, k, reduction, weighted):
+    logits, target = _mixed_logits(64, k, seed=k)
+    weight = torch.rand(k, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    kw = {"reduction": reduction, "weight": weight if weighted else None, **params}
+    results = []
+    for fused in (True, False):
+        x = logits.clone().requires_grad_(True)
+        value = FamilyLoss(name, fused=fused, **kw)(x, target)
+        (grad,) = torch.autograd.grad(value, x, torch.ones_like(value))
+        results.append((value, grad))
+    (v_fused, g_fused), (v_plain, g_plain) = results
+    # Values and gradients differ in rounding only: log ξ by the order of the log-softmax's sum
+    # (K < 16 assembles it from amax/exp/sum/log), the true class's gradient as (1 - ξ)·a in one
+    # and a - ξ·a in the other, a few ulp of |a| <= 1e4 (spectral decoupling at logits ±1e4 has
+    # a = z = 2e4): 1e-12 relative and absolute.
+    torch.testing.assert_close(v_fused, v_plain, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(g_fused, g_plain, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, params, k", [c for c in FUSED_CASES if c[0] != "spectral-decoupling"]
+)
+def test_fused_loss_under_bf16_autocast_equals_autograd(name, params, k):
+    logits, target = _mixed_logits(64, k, seed=5, dtype=torch.float32)
+    logits[::4] = logits[::4].clamp(-3e3, 3e3)  # bf16 holds ±1e4 only to 3 digits: keep rows
+    results = []
+    for fused in (True, False):
+        x = logits.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            h = x.to(torch.bfloat16)  # the model's output dtype under autocast
+            value = FamilyLoss(name, fused=fused, **params)(h, target)
+        (grad,) = torch.autograd.grad(value, x)
+        results.append((value, grad))
+    (v_fused, g_fused), (v_plain, g_plain) = results
+    assert v_fused.dtype == torch.float32 and g_fused.dtype == torch.float32
+    # Both compute in float32 from the same bf16 logits, so the values agree to float32
+    # rounding. The gradients reach x through the bf16 cast: float32 results a few ulp apart
+    # can round to neighbouring bf16 values, 2^-8 relative (8-bit mantissa) apart at most.
+    torch.testing.assert_close(v_fused, v_plain, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(g_fused, g_plain, rtol=2**-8, atol=1e-6)
+
+
+def test_stationary_transform_is_fused_and_equals_its_autograd_form():
+    logits, target = _mixed_logits(32, 7, seed=6)
+    values = []
+    for fused in (True, False):
+        x = logits.clone().requires_grad_(True)
+        loss = StationaryTransform("focal", eta=2.0, gamma=1.5, fused=fused)
+        assert loss.fused is fused and loss.name == "focal+stationary"
+        value = loss(x, target)
+        values.append((value, torch.autograd.grad(value, x)[0]))
+    torch.testing.assert_close(values[0][0], values[1][0], rtol=1e-12, atol=1e-12)  # as above
+    torch.testing.assert_close(values[0][1], values[1][1], rtol=1e-12, atol=1e-12)  # as above
+
+
+def test_derived_log_xi_derivative_is_the_symbolic_derivative():
+    # ξ ℓ'(ξ) from the p/log_p/q/log_q symbols equals ξ·dℓ/dξ of msanalysis.symbolic's ℓ(ξ).
+    for name, params, _ in CASES:
+        loss = FamilyLoss(name, **params)
+        views = {"p": S.XI, "q": 1 - S.XI, "log_p": sp.log(S.XI), "log_q": sp.log(1 - S.XI)}
+        expr = loss._derivative.expression
+        expr = expr.subs({s: views[s.name] for s in expr.free_symbols})
+        exact = S.XI * sp.diff(S.loss(name, **params), S.XI)
+        for xi in (sp.Rational(1, 7), sp.Rational(1, 2), sp.Rational(9, 10)):
+            assert abs(float((expr - exact).subs(S.XI, xi))) < 1e-12, (name, xi)
+
+
+def test_deferred_checks_record_nonfinite_losses_on_the_device_until_reset():
+    good, bad = torch.zeros(4, 3), torch.tensor([[0.0, math.nan, 0.0]] * 4)
+    target = torch.tensor([0, 1, 2, 0])
+    for fused in (True, False):
+        for reduction in ("mean", "none"):
+            loss_fn = FamilyLoss("ms", check_values="deferred", fused=fused, reduction=reduction)
+            loss_fn(good, target)
+            seen = loss_fn.nonfinite_seen()
+            assert seen.dtype == torch.bool and seen.dim() == 0 and not bool(seen)
+            loss_fn(bad, target)  # no error: the flag records it
+            loss_fn(good, target)  # a later finite batch does not clear it
+            assert bool(loss_fn.nonfinite_seen())
+            loss_fn.reset_nonfinite()
+            assert not bool(loss_fn.nonfinite_seen())
+
+
+def test_deferred_checks_skip_the_label_range_that_eager_checks():
+    logits, target = torch.zeros(2, 3), torch.tensor([0, 5])
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        FamilyLoss("ce")(logits, target)
+    with pytest.raises((IndexError, RuntimeError)):  # torch's own index error, not a check
+        FamilyLoss("ce", check_values="deferred")(logits, target)
+    with pytest.raises(ValueError, match="check_values="):
+        FamilyLoss("ce", check_values="sometimes")
+
+
+def test_nonfinite_flag_is_a_buffer_that_moves_with_the_module_and_is_not_saved():
+    loss_fn = FamilyLoss("ms", check_values="deferred").double()
+    assert "_nonfinite" not in loss_fn.state_dict()
+    assert loss_fn.nonfinite_seen().device == loss_fn._nonfinite.device
+
+
+@pytest.mark.parametrize(
+    "cls, name, shown",
+    [
+        (Focal, "focal", ("alpha", "gamma")),
+        (TwoStationaryCE, "ms", ("eta",)),
+        (MSFocal, "ms-focal", ("eta", "alpha", "gamma")),
+        (CentredCE, "centred-ce", ("eta",)),
+        (CrossEntropy, "ce", ()),
+    ],
+)
+def test_loss_classes_have_explicit_signatures_with_the_registry_defaults(cls, name, shown):
+    sig = inspect.signature(cls)
+    spec = LOSSES[name]
+    for param in spec.params:
+        assert sig.parameters[param.name].default == param.default
+    assert tuple(p.name for p in spec.params) == shown
+    assert {"reduction", "weight", "check_values", "fused"} <= set(sig.parameters)
+    assert cls().params == spec.defaults() and cls(fused=False).fused is False

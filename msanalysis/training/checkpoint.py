@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -31,7 +32,14 @@ CHECKPOINT_FORMAT = "msanalysis-checkpoint/1"
 
 
 class CheckpointError(InputError):
-    """A checkpoint is missing, damaged or not one of ours (exit status 1)."""
+    """A checkpoint is missing, damaged or not one of ours (exit status 1).
+
+    The message is one line: runs of white space, such as the newlines of torch's
+    load_state_dict errors that callers quote, become single spaces.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
@@ -86,9 +94,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         zipfile.BadZipFile,
         ValueError,
         KeyError,
+        IndexError,  # torch's weights-only unpickler on opcodes without operands (fuzzed)
+        struct.error,  # ... and on an opcode whose operand bytes are missing (fuzzed)
+        TypeError,
+        AttributeError,
+        OverflowError,
+        MemoryError,
+        RecursionError,
     ) as err:
-        # Only the error's type: torch's text for a bad pickle advises weights_only=False,
-        # wrong here.
+        # Only the error's type: torch's text for a bad pickle advises weights_only=False (wrong).
         raise CheckpointError(
             f"{path}: damaged or truncated checkpoint, or not a torch file ({type(err).__name__})"
         ) from None

@@ -20,6 +20,8 @@ and the epoch number alone: a resumed run sees exactly the batches it would have
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
 import pickle
 import zlib
@@ -59,6 +61,9 @@ IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (N,)
 
 class DataError(InputError):
     """A data set is missing, truncated or not in the expected format (exit status 1)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))  # one line, whatever the quoted error says
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ def read_idx(path: str | os.PathLike, *, magic: int) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape))
+    expected = header + math.prod(shape)  # Python ints: np.prod wraps at 2**63
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "has trailing bytes"
         raise DataError(
@@ -169,6 +174,22 @@ class _CifarUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+# What unpickling arbitrary bytes raises (tests/test_fuzz.py draws them): opcodes with missing
+# operands (IndexError, KeyError), lengths past the end or past the address space (OverflowError).
+_UNPICKLING_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    MemoryError,
+    RecursionError,
+)
+
+
 def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read one CIFAR-10 python batch (a pickled dict with b'data' and b'labels').
 
@@ -184,9 +205,9 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path)
     try:
-        with path.open("rb") as f:
-            batch = _CifarUnpickler(f, encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
+        # From memory: a length field read from a file makes the unpickler allocate that length.
+        batch = _CifarUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
+    except _UNPICKLING_ERRORS as err:
         raise DataError(
             f"{path}: not a CIFAR-10 python batch ({type(err).__name__}: {err})"
         ) from None

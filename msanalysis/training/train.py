@@ -448,14 +448,9 @@ def load_checkpoint(
     try:
         model = build_network(config)
         model.load_state_dict(checkpoint["model"])
+        meta = {key: checkpoint[key] for key in ("epoch", "metrics", "best")}
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(
-            f"{path}: checkpoint does not describe a model we can rebuild ({err})"
+            f"{path}: checkpoint does not describe a model we can rebuild ({err!r})"
         ) from None
-    meta = {
-        "config": config,
-        "epoch": checkpoint["epoch"],
-        "metrics": checkpoint["metrics"],
-        "best": checkpoint["best"],
-    }
-    return model.to(device).eval(), meta
+    return model.to(device).eval(), {"config": config, **meta}
