@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from msanalysis import claims
+from msanalysis import ledger
 
 
 def main() -> None:
@@ -28,11 +28,11 @@ def main() -> None:
             capture_output=True,
         )
         cold.append(time.perf_counter() - start)
-    claims.ledger()  # fill the caches
+    ledger.ledger()  # fill the caches
     warm = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        claims.ledger()
+        ledger.ledger()
         warm.append(time.perf_counter() - start)
     print("| msanalysis verify | min s | median s |")
     print("|---|---|---|")

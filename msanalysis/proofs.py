@@ -1,7 +1,7 @@
 """The derivations behind the claims ledger, written out as Markdown (``proofs/``).
 
 Each document is a list of steps; each step is a sentence and a sympy result rendered with
-``sympy.latex``. The results come from :mod:`msanalysis.symbolic` and the ledger's own helpers,
+``sympy.latex``. The results come from :mod:`msanalysis.symbolic` and the public derivations,
 so the proofs and the verdicts cannot drift apart. ``msanalysis proofs`` regenerates them and a
 test fails when the committed files are stale.
 """
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import claims as C
 from . import symbolic as S
-from .paper import PRINTED
+from .paper import PRINTED, PRINTED_GRADIENTS
 
 __all__ = ["DOCUMENTS", "render", "write"]
 
@@ -70,7 +69,7 @@ def gradients() -> str:
                 _eq(sp.Symbol(r"\partial \ell / \partial o"), S.grad_logit(name)),
             )
         )
-    for name, (eq, printed) in C.PRINTED_GRADIENTS.items():
+    for name, (eq, printed) in PRINTED_GRADIENTS.items():
         steps.append((f"The paper's {eq} prints, for {name}:", printed))
         steps.append(
             ("printed minus derived:", sp.factor(sp.simplify(printed - S.grad_logit(name))))
@@ -83,7 +82,7 @@ def gradients() -> str:
 
 
 def theorem1() -> str:
-    system = C._ce_system()
+    system = S.two_point_system("ce", paper_parametrisation=True)
     x = sp.Symbol("x", positive=True)
     single = -sp.log(S.sigmoid(2 * (S.W * x + S.B) - 1))
     steps: list[Step] = [
@@ -113,9 +112,11 @@ def theorem1() -> str:
 
 
 def theorem2() -> str:
-    parts = C._theorem2_parts()
-    d_w, d_b, xi_roots, gamma_roots = C._theorem2_solutions()
-    xi1, w_star, b_star = C._theorem2_point()
+    parts = S.theorem2_gradient_parts()
+    roots = S.theorem2_roots()
+    d_w, d_b, xi_roots, gamma_roots = roots.d_w, roots.d_b, roots.xi_roots, roots.gamma_roots
+    point = S.theorem2_point()
+    w_star, b_star = point.w, point.b
     steps: list[Step] = [
         (
             "MS loss (eq. 7) on x = 1 and x = -1 with σ(2(wx+b)-1) (eq. 19):",

@@ -324,7 +324,8 @@ LESSON_2 = [
         import sympy as sp
         import torch
 
-        from msanalysis import claims, figures, paper, symbolic
+        from msanalysis import figures, paper, symbolic
+        from msanalysis.ledger import functions as claims
         from msanalysis.losses import get_loss
         from msanalysis.symbolic import ETA, P_OTHER, XI
         from msanalysis.training.losses import true_class_from_logits
@@ -539,7 +540,8 @@ LESSON_3 = [
         import sympy as sp
         import matplotlib.pyplot as plt
 
-        from msanalysis import claims, figures, symbolic
+        from msanalysis import figures, symbolic
+        from msanalysis.ledger import functions as claims
         from msanalysis.losses import focal, with_stationary_term
         from msanalysis.sweep import sweep_eta
         from msanalysis.symbolic import ALPHA, ETA, XI
@@ -727,7 +729,8 @@ LESSON_4 = [
         import sympy as sp
         import matplotlib.pyplot as plt
 
-        from msanalysis import claims, symbolic
+        from msanalysis import symbolic
+        from msanalysis.ledger import functions as claims
         from msanalysis.figures.trajectories import figure_trajectories
         from msanalysis.simulate import get_dataset, max_margin, simulate
 
