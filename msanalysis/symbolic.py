@@ -289,7 +289,8 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     with mpmath.workdps(50):
         nodes = [sp.Rational(i, grid) for i in range(1, grid)]
         signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
-    for (a, sa), (b, sb) in zip(zip(nodes, signs), zip(nodes[1:], signs[1:])):
+    pairs = zip(nodes, signs, strict=True)
+    for (a, sa), (b, sb) in zip(pairs, zip(nodes[1:], signs[1:], strict=True), strict=False):
         if (
             sa * sb < 0
             and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
@@ -362,7 +363,8 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.simplify(sp.limit(g, XI, 1, "-"))
     except NotImplementedError as err:  # sympy cannot take the limit with these symbols
         raise SymbolicArgumentError(
-            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic {sorted(map(str, g.free_symbols - {XI, ETA}))}; pass numbers"
+            f"cannot take the limits of dℓ/dξ for {name!r} with symbolic "
+            f"{sorted(map(str, g.free_symbols - {XI, ETA}))}; pass numbers"
         ) from err
     if at_zero != -sp.oo:
         raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")
@@ -471,7 +473,7 @@ def theorem2_gradient_parts() -> dict[str, sp.Expr]:
         sample = linear_system("ms", ((x, label),), paper_parametrisation=True)
         z = score(x, paper_parametrisation=True)
         in_p = {sp.exp(-z): (1 - p) / p, sp.exp(z): p / (1 - p)}
-        for eq, variable in zip(eqs, (W, B)):
+        for eq, variable in zip(eqs, (W, B), strict=True):
             part = sp.factor(sp.diff(sample.loss, variable).subs(in_p))
             if part.free_symbols - {p, ETA}:  # pragma: no cover - the rewrite must be complete
                 raise ArithmeticError(f"{eq}: derivative not expressible in {p}: {part}")
@@ -502,7 +504,7 @@ class Theorem2Roots:
 
 @cache
 def theorem2_roots() -> Theorem2Roots:
-    """Solve Theorem 2's system (eqs. 25-26) for ξ and γ, derived from :func:`theorem2_gradient_parts`.
+    """Solve Theorem 2's system (eqs. 25-26) for ξ and γ (from :func:`theorem2_gradient_parts`).
 
     >>> theorem2_roots().xi_roots[1]
     1/4 + sqrt(eta + 4)/(4*sqrt(eta))
@@ -565,8 +567,10 @@ def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, 
     >>> augmented_max_margin(((1, 1), (-4, 0)))
     (1/2, 1/2)
     """
-    rows = [sp.Matrix([[(1 if label == 1 else -1) * sp.sympify(x), 1 if label == 1 else -1]])
-            for x, label in points]
+    rows = [
+        sp.Matrix([[(1 if label == 1 else -1) * sp.sympify(x), 1 if label == 1 else -1]])
+        for x, label in points
+    ]
     for size in (1, 2):
         for active in combinations(range(len(rows)), size):
             a = sp.Matrix.vstack(*(rows[i] for i in active))

@@ -186,7 +186,10 @@ def test_eq3_plus_sign_ascends_and_minus_descends():
 def test_eq11_printed_step_is_not_the_gradient_step_but_both_lower_the_loss():
     x, w, b, lr = 1.0, 0.3, 0.2, 0.1
     p = 1 / (1 + np.exp(-(2 * (w * x + b) - 1)))
-    loss = lambda w_: np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+
+    def loss(w_):
+        return np.log1p(np.exp(-(2 * (w_ * x + b) - 1)))  # -log p
+
     gd = 2 * lr * x * (1 - p)  # -lr dL/dw, dL/dw = -2x(1-p)
     assert not np.isclose(lr / p, gd)
     assert loss(w + gd) < loss(w) and loss(w + lr / p) < loss(w)  # eqs. 14-16: any Δw > 0
@@ -233,7 +236,7 @@ def test_vector_reading_all_ones_threshold_is_a_quarter(k):
     g = sp.diff(vector, XI)
     for eta, has_root in ((sp.Rational(3, 10), True), (sp.Rational(1, 5), False)):
         assert bool(S.roots_in_unit_interval(g.subs(ETA, eta))) is has_root
-    assert not F.vector_reading().exact
+    assert not F.vector_reading_all_ones().exact
 
 
 def test_table1_text_against_the_papers_own_numbers():
@@ -338,13 +341,16 @@ def test_theorem2_b_follows_from_eqs_27_and_29_not_28():
 
 
 def test_vector_reading_sentence_follows_the_thresholds(rows):
+    """Both vector readings are computed; "depends on K" appears only if the numbers differ."""
     thresholds = C.section5.vector_thresholds()
     assert set(thresholds) == {"all-ones minus p", "one-hot minus p"}
     for reading, values in thresholds.items():
+        row = rows[f"eq7-vector-{reading.split()[0]}"]
         constant = len(set(values.values())) == 1
-        assert (f"{reading}:" in rows["eq7-vector-reading"].derived) and (
-            ("the same for every K" in rows["eq7-vector-reading"].derived) or not constant
-        )
+        assert ("the same for every K" in row.derived) is constant
+        assert ("depends on K" in row.derived) is not constant
+    # one-hot: |e_y - p|² adds 2(1-ξ)²/(K-1), whose slope vanishes at ξ → 1: threshold 1/2.
+    assert set(thresholds["one-hot minus p"].values()) == {S.eta_threshold("ms")}
 
 
 def test_ce_implicit_bias_off_centre_is_not_the_max_margin():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 
@@ -22,6 +23,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_RELATION = re.compile(r"(\S+) ([=<>≥≤→∈−]) (?=\S)")
+_KEEP = "\u00a0"  # a space textwrap does not break at; turned back into a space after wrapping
+
+
+def _fill(label: str, body: str) -> str:
+    """Wrap at 100 columns, never inside a formula or a short relation such as "α = 1"."""
+    kept = _RELATION.sub(lambda m: f"{m[1]}{_KEEP}{m[2]}{_KEEP}", body)
+    wrapped = textwrap.fill(
+        kept,
+        100,
+        initial_indent=f"    {label:<9}",
+        subsequent_indent=" " * 13,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return wrapped.replace(_KEEP, " ")
+
+
 def _text(rows) -> str:
     from ..ledger import PARTS, counts
 
@@ -39,18 +58,11 @@ def _text(rows) -> str:
             out += ["", PARTS[part], "=" * len(PARTS[part])]
         out.append(f"{r.verdict.value:<22} {r.id:<26} {r.source}")
         fields = [("paper", r.paper), ("derived", r.derived)]
-        fields += [("tests", r.consequence_tested)] + ([("reading", r.reading)] if r.reading else [])
+        fields += [("tests", r.consequence_tested)] + (
+            [("reading", r.reading)] if r.reading else []
+        )
         for label, body in (*fields, ("evidence", r.evidence)):
-            out.append(
-                textwrap.fill(
-                    body,
-                    100,
-                    initial_indent=f"    {label:<9}",
-                    subsequent_indent=" " * 13,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-            )
+            out.append(_fill(label, body))
     return "\n".join(out)
 
 
@@ -60,7 +72,8 @@ def _markdown(rows) -> str:
 
     lines = ["| id | source | paper | derived | verdict | evidence |", "|---|---|---|---|---|---|"]
     lines += [
-        f"| {r.id} | {cell(r.source)} | {cell(r.paper)} | {cell(r.derived)} | **{r.verdict.value}** | {cell(r.evidence)} |"
+        f"| {r.id} | {cell(r.source)} | {cell(r.paper)} | {cell(r.derived)} "
+        f"| **{r.verdict.value}** | {cell(r.evidence)} |"
         for r in rows
     ]
     return "\n".join(lines)

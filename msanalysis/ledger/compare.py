@@ -187,7 +187,7 @@ def describe_points(points: Sequence[S.StationaryPoint]) -> str:
 def _points_equal(a: Sequence[S.StationaryPoint], b: Sequence[S.StationaryPoint]) -> bool:
     if len(a) != len(b):
         return False
-    for p, q in zip(a, b):
+    for p, q in zip(a, b, strict=True):
         if p.kind != q.kind:
             return False
         if p.exact and q.exact:
@@ -238,7 +238,7 @@ def eta_set(expr: sp.Expr, kinds: tuple[str, ...]) -> sp.Set:
     cuts = critical_etas(expr)
     ends = [sp.Integer(0), *cuts, sp.oo]
     result: sp.Set = sp.EmptySet
-    for low, high in zip(ends, ends[1:]):
+    for low, high in zip(ends, ends[1:], strict=False):
         probe = (low + high) / 2 if high != sp.oo else low + 1
         found = tuple(p.kind for p in S.roots_in_unit_interval(expr.subs(S.ETA, probe)))
         if found == kinds:

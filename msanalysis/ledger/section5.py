@@ -74,32 +74,37 @@ def vector_thresholds() -> dict[str, dict[int, sp.Expr]]:
     }
 
 
-@check("Theorem 3", wrong=lambda p: {"Theorem 3": 2 * PAPER_ETA})
-def vector_reading(printed: Printed) -> Claim:
+def _vector_claim(printed: Printed, reading: str) -> Claim:
     stated = printed["Theorem 3"]
-    thresholds = vector_thresholds()
-    depends = {r: len(set(t.values())) > 1 for r, t in thresholds.items()}
-    exact = all(t == stated for ts in thresholds.values() for t in ts.values())
+    thresholds = vector_thresholds()[reading]
+    depends = len(set(thresholds.values())) > 1
     # The rule's use: the paper's η, chosen above the stated bound, has a finite point.
-    consequence = all(
-        (PAPER_ETA > stated) == (PAPER_ETA > t) for ts in thresholds.values() for t in ts.values()
-    )
+    consequence = all((PAPER_ETA > stated) == (PAPER_ETA > t) for t in thresholds.values())
     return Claim(
-        id="eq7-vector-reading",
+        id=f"eq7-vector-{reading.split()[0]}",
         part=PART,
         source="eqs. 4 and 7 (K classes), Theorem 3",
         paper=f"|ξ|² + |1-ξ|² with Theorem 3's η > {stated}",
-        derived="; ".join(
-            f"{r}: "
-            + ", ".join(f"K={k}: η > {t}" for k, t in ts.items())
-            + (" (depends on K)" if depends[r] else " (the same for every K)")
-            for r, ts in thresholds.items()
-        ),
-        exact=exact,
+        derived=", ".join(f"K={k}: η > {t}" for k, t in thresholds.items())
+        + (" (depends on K)" if depends else " (the same for every K)"),
+        exact=all(t == stated for t in thresholds.values()),
         consequence=consequence,
         consequence_tested=f"a finite stationary point at the paper's η = {PAPER_ETA}",
-        reading="ξ read as the whole probability vector p: 1 - ξ as all-ones minus p, or as "
-        "one-hot e_y minus p (msanalysis implements the true-class reading, row thm3-eq7)",
+        reading=f"ξ read as the probability vector p and 1 - ξ as {reading} (msanalysis "
+        "implements the true-class reading, row thm3-eq7)",
         evidence="the other classes share 1 - ξ equally (the configuration a softmax reaches "
         "when they are symmetric); thresholds from lim dℓ/dξ at ξ → 1⁻.",
     )
+
+
+@check(
+    "Theorem 3",
+    corrected=lambda: {"Theorem 3": vector_thresholds()["all-ones minus p"][CLASS_COUNTS[0]]},
+)
+def vector_reading_all_ones(printed: Printed) -> Claim:
+    return _vector_claim(printed, "all-ones minus p")
+
+
+@check("Theorem 3", wrong=lambda p: {"Theorem 3": 2 * PAPER_ETA})
+def vector_reading_one_hot(printed: Printed) -> Claim:
+    return _vector_claim(printed, "one-hot minus p")

@@ -180,9 +180,7 @@ def theorem1_boundary(printed: Printed) -> Claim:
         id="thm1-boundary",
         part=PART,
         source="Theorem 1, Section 3.2",
-        paper="a lower loss needs another boundary"
-        if moves
-        else "a lower loss keeps the boundary",
+        paper="a lower loss needs another boundary" if moves else "a lower loss keeps the boundary",
         derived="a lower loss is reached with the SAME boundary: scaling the logit keeps x = "
         f"{fmt(_ce_system().boundary)} and lowers the loss (b = 1/2, w > 0)",
         exact=moves == derived_moves,

@@ -53,7 +53,13 @@ def _solve_system(d_w: sp.Expr, d_b: sp.Expr) -> tuple[set, set]:
     return xi, gamma
 
 
-@check("eq. 21", "eq. 22", "eq. 23", "eq. 24")
+@check(
+    "eq. 21",
+    "eq. 22",
+    "eq. 23",
+    "eq. 24",
+    wrong=lambda p: {"eq. 21": -p["eq. 21"] - 5, "eq. 23": -p["eq. 23"] - 5},
+)
 def eq25_26_system(printed: Printed) -> Claim:
     roots = S.theorem2_roots()
     printed_w = printed["eq. 21"] + printed["eq. 22"]
@@ -126,12 +132,12 @@ def _root_claim(printed: Printed, eq: str, roots: tuple, variable: str) -> Claim
     )
 
 
-def _root_check(eq: str, which: str, variable: str, corrected):
+def _root_check(eq: str, which: str, variable: str, corrected, wrong=None):
     def fn(printed: Printed) -> Claim:
         return _root_claim(printed, eq, getattr(S.theorem2_roots(), which), variable)
 
     fn.__name__ = f"{eq.replace('. ', '')}_root"
-    return check(eq, "deleted roots", corrected=corrected)(fn)
+    return check(eq, "deleted roots", corrected=corrected, wrong=wrong)(fn)
 
 
 def _intended(eq: str, which: str) -> sp.Expr:
@@ -140,7 +146,7 @@ def _intended(eq: str, which: str) -> sp.Expr:
     return next(r for r in roots if same(reread, r))
 
 
-_root_check("eq. 27", "xi_roots", "ξ", None)
+_root_check("eq. 27", "xi_roots", "ξ", None, wrong=lambda p: {"eq. 27": -p["eq. 27"] - 5})
 _root_check("eq. 28", "xi_roots", "ξ", lambda: {"eq. 28": _intended("eq. 28", "xi_roots")})
 _root_check("eq. 29", "gamma_roots", "γ", lambda: {"eq. 29": _intended("eq. 29", "gamma_roots")})
 _root_check(
@@ -222,8 +228,7 @@ def ms_boundaries() -> dict[str, tuple[sp.Expr, sp.Expr]]:
         if start is None:  # one point per class: each sample's true logit is logit ξ*
             xi_star = max(p.xi for p in S.stationary_points("ms", eta=PAPER_ETA))
             logits = [
-                (1 if y == 1 else -1) * S.score(x, paper_parametrisation=False)
-                for x, y in points
+                (1 if y == 1 else -1) * S.score(x, paper_parametrisation=False) for x, y in points
             ]
             sol = sp.solve([z - S.logit(xi_star) for z in logits], [S.W, S.B], dict=True)[0]
             boundary = sp.simplify(system.boundary.subs(sol))
