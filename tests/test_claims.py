@@ -370,9 +370,23 @@ def test_ce_implicit_bias_off_centre_is_not_the_max_margin():
     runs = C.simulations.off_centre_runs()
     assert abs(runs["ms"] + 1.5) < 1e-6  # MS: each sample at ξ*, the midpoint
     assert -1.5 < -1 < runs["ce"] < 0  # CE heads for -1 from 0, never for -3/2
+    # The a + c/log t fit lands within 0.1 of -1 (it reads -0.986; -3/2 is 0.5 away).
+    assert abs(runs["ce_extrapolated"] + 1) < 0.1
 
 
 def test_format_is_one_notation():
     assert compare.fmt(S.grad_xi("ms")) == "4·η·ξ-2·η-1/ξ"
     assert " " not in compare.fmt(PRINTED["eq. 5"])
     assert rule.judge(exact=False, consequence=False) is C.Verdict.FAILS
+
+
+def test_theorem2_hessian_is_eight_times_the_curvature_at_xi1():
+    """proofs/theorem2.md's second-order step: H = 8·ξ1(1-ξ1)²·q'(ξ1)·I at (w*, b*)."""
+    point, eta = S.theorem2_point(), sp.Rational(3, 2)
+    system = S.two_point_system("ms")
+    hessian = sp.hessian(system.loss, (S.W, S.B)).subs({S.W: point.w, S.B: point.b})
+    q = sp.cancel(S.grad_logit("ms") / (1 - XI))
+    xi1 = point.xi1.subs(ETA, eta)
+    curvature = xi1 * (1 - xi1) ** 2 * sp.diff(q, XI).subs({XI: xi1, ETA: eta})
+    expected = 8 * curvature * sp.eye(2)
+    assert all(abs(sp.N(v, 40)) < 1e-30 for v in (hessian.subs(ETA, eta) - expected))
