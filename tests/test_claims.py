@@ -390,3 +390,9 @@ def test_theorem2_hessian_is_eight_times_the_curvature_at_xi1():
     curvature = xi1 * (1 - xi1) ** 2 * sp.diff(q, XI).subs({XI: xi1, ETA: eta})
     expected = 8 * curvature * sp.eye(2)
     assert all(abs(sp.N(v, 40)) < 1e-30 for v in (hessian.subs(ETA, eta) - expected))
+
+
+def test_docs_list_every_row(rows):
+    text = open("docs/ledger.md", encoding="utf-8").read()
+    missing = [row_id for row_id in rows if f"`{row_id}`" not in text]
+    assert not missing, f"docs/ledger.md does not list {missing}"
