@@ -396,3 +396,18 @@ def test_docs_list_every_row(rows):
     text = open("docs/ledger.md", encoding="utf-8").read()
     missing = [row_id for row_id in rows if f"`{row_id}`" not in text]
     assert not missing, f"docs/ledger.md does not list {missing}"
+
+
+def test_table2_is_monotone_and_matches_resnet34_of_table1(rows):
+    t2, t1 = PRINTED["Table 2"], C.tables.paper_tables()["table1"]["accuracy"]
+    for method, row in t2.items():
+        for eps in ("8/255", "16/255"):
+            assert row[f"pgd50@{eps}"] <= row[f"pgd10@{eps}"], method
+        for steps in ("10", "50"):
+            assert row[f"pgd{steps}@16/255"] <= row[f"pgd{steps}@8/255"], method
+    pgd40 = {m: r["ms"]["pgd"] for m, r in t1.items()}
+    inside = [
+        m for m, v in pgd40.items() if t2["ms"]["pgd50@8/255"] <= v <= t2["ms"]["pgd10@8/255"]
+    ]
+    assert inside == ["resnet34"]
+    assert "resnet34" in rows["table2-consistency"].derived
