@@ -128,7 +128,7 @@ def loss(name: str, **params: Any) -> sp.Expr:
     Hyper-parameters not given stay symbols (η, α, γ, λ).
 
     >>> loss("ms")
-    eta*xi**2 + eta*(1 - xi)**2 - log(xi)
+    eta*(xi**2 + (1 - xi)**2) - log(xi)
     """
     return get_loss(name).fn(true_class(), **dict(_params(name, params)))
 
@@ -327,7 +327,7 @@ def stationary_closed_form(name: str) -> tuple[sp.Expr, ...]:
     deleted; :func:`eta_threshold` says when the admissible one lies in (0, 1).
 
     >>> stationary_closed_form("ms")
-    (1/4 - sqrt(eta*(eta + 4))/(4*eta), 1/4 + sqrt(eta*(eta + 4))/(4*eta))
+    (1/4 - sqrt(eta + 4)/(4*sqrt(eta)), 1/4 + sqrt(eta + 4)/(4*sqrt(eta)))
     """
     return _closed_form(name)
 
