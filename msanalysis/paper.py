@@ -16,14 +16,35 @@ from typing import Any
 
 import sympy as sp
 
-from .symbolic import ALPHA, ETA, GAMMA, XI
+from .symbolic import ALPHA, ETA, GAMMA, GAMMA_NEG, XI
 
 __all__ = ["Y", "G", "PRINTED", "FRACTIONS", "DELETED", "PRINTED_GRADIENTS", "quoted_tables"]
 
 Y = sp.Symbol("y", nonnegative=True)  # the label of eqs. 2 and 4
-G = sp.Symbol("gamma_-", positive=True)  # eq. 18's γ: the positive-class probability at x = -1
+G = GAMMA_NEG  # eq. 18's γ: the positive-class probability at x = -1
 
 _ROOT4 = sp.sqrt(ETA * (4 + ETA))
+
+
+def quoted_tables() -> dict[str, Any]:
+    """The paper's Tables 1 and 2 as printed (``msanalysis/data/paper_tables.json``).
+
+    Quoted data, never our results: the tables commands print them beside ours, labelled as the
+    paper's, and the ledger checks the paper's text against them. Torch-free, so the ledger can
+    read the paper's numbers without the training stack. A fresh copy on each call: callers
+    may not change what another caller reads.
+
+    Returns:
+      ``{"table1": {...}, "table2": {...}}``, each with its ``dataset`` and ``accuracy`` as
+      model -> loss -> attack -> percent.
+
+    Examples:
+      >>> quoted_tables()["table1"]["accuracy"]["resnet18"]["ce"]["fgsm"] > 0
+      True
+    """
+    text = resources.files("msanalysis").joinpath("data/paper_tables.json").read_text()
+    return json.loads(text)
+
 
 PRINTED: dict[str, sp.Expr] = {
     # eq. 4 with the printed focal factor (1 - y)^γ.
@@ -54,6 +75,49 @@ PRINTED: dict[str, sp.Expr] = {
     "Theorem 3": sp.Rational(1, 2),
     # eq. 3: θ ← θ + α ∇L; the sign of the step.
     "eq. 3 sign": sp.Integer(1),
+    # eq. 11: w ← w + α/p, with p = σ(2(wx + b) - 1) for a positive sample.
+    "eq. 11": sp.Symbol("alpha_lr", positive=True)
+    / (
+        1
+        + sp.exp(
+            -(
+                2
+                * (
+                    sp.Symbol("w", real=True) * sp.Symbol("x", positive=True)
+                    + sp.Symbol("b", real=True)
+                )
+                - 1
+            )
+        )
+    ),
+    # eqs. 12-16: increasing w lowers a positive sample's CE loss (the sign of dL/dw).
+    "eq. 16 sign": sp.Integer(-1),
+    # Figure 2 / Section 3.3: CE and focal loss have only the asymptotic stationary point
+    # (the number of finite ones), MS loss has two (finite ones: 1), for the η of its text
+    # (no condition is stated: every η > 0).
+    "Figure 2 CE finite stationary": sp.Integer(0),
+    "Figure 2 MS finite stationary": sp.Integer(1),
+    "Figure 2 MS condition": sp.Interval.open(0, sp.oo),
+    # Section 3.3/eq. 4: MS-focal has a second, finite stationary point (no condition stated).
+    "eq. 4 MS-focal condition": sp.Interval.open(0, sp.oo),
+    # Theorem 1: CE has no finite stationary point ("the loss can always be lowered").
+    "Theorem 1 finite stationary": sp.false,
+    # Theorem 1: a lower loss needs another boundary ("there is another boundary with a lower
+    # loss"), and Section 3.2: CE does not converge to the robust (max-margin) boundary.
+    "Theorem 1 lower loss moves the boundary": sp.true,
+    "Section 3.2 CE reaches max margin": sp.false,
+    # Theorem 2: "incorporating eq. 27 and eq. 28 we get b = 0.5".
+    "Theorem 2 b from": ("eq. 27", "eq. 28"),
+    # Theorem 2: MS "always" makes the model converge to the robust boundary.
+    "Theorem 2 always max margin": sp.true,
+    # Section 5: MS loss is equivalent to spectral decoupling (Pezeshki et al. 2021).
+    "Section 5 equivalent to SD": sp.true,
+    # The roots eqs. 27-30 mark "(del)": rejected as outside (0, 1).
+    "deleted roots": frozenset({"eq. 28"}),
+    # Table 2 as printed (quoted in msanalysis/data/paper_tables.json): accuracy by method.
+    "Table 2": quoted_tables()["table2"]["accuracy"],
+    # Section 4.2: MS improves every network under every attack by at least 20 points.
+    "Section 4.2 least gain": sp.Integer(20),
 }
 
 # Eqs. 28-29 print a + n/d with the fraction bar under n alone; (a, n, d) lets a check read
@@ -64,30 +128,10 @@ FRACTIONS: dict[str, tuple[sp.Expr, sp.Expr, sp.Expr]] = {
 }
 
 # Roots the paper marks "(del)": rejected as outside (0, 1).
-DELETED = frozenset({"eq. 28"})
+DELETED = PRINTED["deleted roots"]
 
 # The printed gradients with respect to the true-class logit, by the loss they belong to.
 PRINTED_GRADIENTS: dict[str, tuple[str, sp.Expr]] = {
     "ms-focal": ("eq. 5", PRINTED["eq. 5"]),
     "ms": ("eq. 8", PRINTED["eq. 8"]),
 }
-
-
-def quoted_tables() -> dict[str, Any]:
-    """The paper's Tables 1 and 2 as printed (``msanalysis/data/paper_tables.json``).
-
-    Quoted data, never our results: the tables commands print them beside ours, labelled as the
-    paper's, and the ledger checks the paper's text against them. Torch-free, so the ledger can
-    read the paper's numbers without the training stack. A fresh copy on each call: callers
-    may not change what another caller reads.
-
-    Returns:
-      ``{"table1": {...}, "table2": {...}}``, each with its ``dataset`` and ``accuracy`` as
-      model -> loss -> attack -> percent.
-
-    Examples:
-      >>> quoted_tables()["table1"]["accuracy"]["resnet18"]["ce"]["fgsm"] > 0
-      True
-    """
-    text = resources.files("msanalysis").joinpath("data/paper_tables.json").read_text()
-    return json.loads(text)

@@ -1,7 +1,7 @@
 """The derivations behind the claims ledger, written out as Markdown (``proofs/``).
 
 Each document is a list of steps; each step is a sentence and a sympy result rendered with
-``sympy.latex``. The results come from :mod:`msanalysis.symbolic` and the ledger's own helpers,
+``sympy.latex``. The results come from :mod:`msanalysis.symbolic` and the public derivations,
 so the proofs and the verdicts cannot drift apart. ``msanalysis proofs`` regenerates them and a
 test fails when the committed files are stale.
 """
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from . import claims as C
 from . import symbolic as S
-from .paper import PRINTED
+from .paper import PRINTED, PRINTED_GRADIENTS
 
 __all__ = ["DOCUMENTS", "render", "write"]
 
@@ -70,7 +69,7 @@ def gradients() -> str:
                 _eq(sp.Symbol(r"\partial \ell / \partial o"), S.grad_logit(name)),
             )
         )
-    for name, (eq, printed) in C.PRINTED_GRADIENTS.items():
+    for name, (eq, printed) in PRINTED_GRADIENTS.items():
         steps.append((f"The paper's {eq} prints, for {name}:", printed))
         steps.append(
             ("printed minus derived:", sp.factor(sp.simplify(printed - S.grad_logit(name))))
@@ -83,7 +82,7 @@ def gradients() -> str:
 
 
 def theorem1() -> str:
-    system = C._ce_system()
+    system = S.two_point_system("ce", paper_parametrisation=True)
     x = sp.Symbol("x", positive=True)
     single = -sp.log(S.sigmoid(2 * (S.W * x + S.B) - 1))
     steps: list[Step] = [
@@ -107,18 +106,26 @@ def theorem1() -> str:
         (
             "Scaling the logit by c > 1 keeps the boundary and lowers the loss of correctly "
             "classified points: the lower loss of eqs. 12-16 does not require another boundary. "
-            "Gradient descent converges in direction to the max-margin separator "
-            "(Soudry et al. 2018).",
+            "Gradient descent converges in direction to the least-norm (w, b) with "
+            "y(wx + b) ≥ 1 (Soudry et al. 2018, the bias a parameter like w): on these "
+            "symmetric points the max-margin boundary, on off-centre points not (row "
+            "thm1-boundary).",
             None,
         ),
     ]
     return render("Theorem 1 (CE convergence)", "Appendix eqs. 9-16.", steps)
 
 
+def _admissible(root: sp.Expr) -> sp.Set:
+    return sp.solveset(sp.And(root > 0, root < 1), S.ETA, sp.Interval.open(0, sp.oo))
+
+
 def theorem2() -> str:
-    parts = C._theorem2_parts()
-    d_w, d_b, xi_roots, gamma_roots = C._theorem2_solutions()
-    xi1, w_star, b_star = C._theorem2_point()
+    parts = S.theorem2_gradient_parts()
+    roots = S.theorem2_roots()
+    d_w, d_b, xi_roots, gamma_roots = roots.d_w, roots.d_b, roots.xi_roots, roots.gamma_roots
+    point = S.theorem2_point()
+    w_star, b_star = point.w, point.b
     steps: list[Step] = [
         (
             "MS loss (eq. 7) on x = 1 and x = -1 with σ(2(wx+b)-1) (eq. 19):",
@@ -132,20 +139,64 @@ def theorem2() -> str:
     steps += [
         ("Stationarity in w (eq. 25):", _eq(sp.factor(d_w), 0)),
         ("and in b (eq. 26):", _eq(sp.factor(d_b), 0)),
-        ("Adding them isolates ξ; the roots (eqs. 27-28):", sp.FiniteSet(*xi_roots)),
-        ("Subtracting isolates γ; the roots (eqs. 29-30):", sp.FiniteSet(*gamma_roots)),
         (
-            "The admissible pair is ξ1 and γ1 = 1 - ξ1; through the logit it gives",
+            "Adding them leaves the sample at x = 1 alone, (eq. 25 + eq. 26)/2; dividing by "
+            "2(1 − ξ), non-zero for ξ in (0, 1), leaves",
+            _eq(sp.cancel(roots.xi_equation / (2 * (1 - S.XI))), 0),
+        ),
+        ("whose roots are (eqs. 27-28)", sp.FiniteSet(*xi_roots)),
+        (
+            "Subtracting leaves the sample at x = -1, (eq. 25 − eq. 26)/2; dividing by 2γ, "
+            "non-zero for γ in (0, 1), leaves",
+            _eq(sp.cancel(roots.gamma_equation / (2 * S.GAMMA_NEG)), 0),
+        ),
+        ("whose roots are (eqs. 29-30)", sp.FiniteSet(*gamma_roots)),
+    ]
+    for name, root in [("ξ", r) for r in xi_roots] + [("γ", r) for r in gamma_roots]:
+        steps.append(
+            (
+                f"The root {name} = ${sp.latex(root)}$ lies in (0, 1) for",
+                sp.Contains(S.ETA, _admissible(root), evaluate=False),
+            )
+        )
+    g = S.grad_logit("ms")
+    q = sp.cancel(g / (1 - S.XI))
+    slope = sp.simplify(sp.diff(q, S.XI).subs(S.XI, point.xi1))
+    steps += [
+        (
+            "So ξ1 (eq. 27) and γ1 (eq. 29 with the fraction bar under the whole numerator) are "
+            "the admissible roots, for η > 1/2, and γ1 = 1 − ξ1:",
+            _eq(
+                sp.Add(point.gamma1, point.xi1, evaluate=False),
+                sp.simplify(point.gamma1 + point.xi1),
+            ),
+        ),
+        (
+            "Through the logit of eqs. 17-18, 2(w + b) − 1 = logit ξ1 and 2(b − w) − 1 = "
+            "logit γ1 = −logit ξ1; adding the two gives 4b − 2 = 0, so b = 1/2 follows from eqs. "
+            "27 and 29 (eq. 28's root is negative and has no logit):",
             _eq(sp.Symbol("b^*"), b_star),
         ),
         ("and", _eq(sp.Symbol("w^*"), w_star)),
         (
-            "w* is finite only while ξ1 < 1, i.e. for",
+            "Second order: each sample's true logit has gradient (2, 2) (x = 1) and (2, −2) "
+            "(x = −1) in (w, b), so the Hessian is 4ℓ''(z₁)[[1, 1], [1, 1]] + "
+            "4ℓ''(z₂)[[1, −1], [−1, 1]]; at (w*, b*) both samples have true-class probability "
+            "ξ1, so it is 8ℓ''·I with ℓ'' = ξ(1 − ξ)·d/dξ(∂ℓ/∂o). With ∂ℓ/∂o = (1 − ξ)q(ξ) and "
+            "q(ξ1) = 0, ℓ'' = ξ1(1 − ξ1)²·q'(ξ1), where q'(ξ1) is",
+            _eq(
+                sp.Subs(sp.Derivative(sp.Function("q")(S.XI), S.XI), S.XI, sp.Symbol("xi_1")),
+                slope,
+            ),
+        ),
+        (
+            "positive for every η > 0, and ξ1(1 − ξ1)² > 0 while ξ1 is in (0, 1): the Hessian is "
+            "positive definite and (w*, b*) is a strict minimum for every η with",
             sp.StrictGreaterThan(S.ETA, S.eta_threshold("ms")),
         ),
         (
-            "On positives at 1 and 3 and a negative at -1 the MS minimum is not centred; see the "
-            "ledger row thm2-general.",
+            "Below that ξ1 ≥ 1 and w* is not finite. On positives at 1 and 3 and a negative at "
+            "-1 the MS minimum is not centred; see the ledger row thm2-general.",
             None,
         ),
     ]
@@ -165,13 +216,35 @@ def theorem3() -> str:
                 sp.StrictGreaterThan(S.ETA, S.eta_threshold(name)),
             ),
         ]
+    printed_root = PRINTED["eq. 35"]
     steps += [
         ("The appendix's stationarity condition (eq. 34) as printed:", _eq(PRINTED["eq. 34"], 0)),
-        ("and its root (eq. 35):", _eq(S.XI, PRINTED["eq. 35"])),
+        ("and its root (eq. 35):", _eq(S.XI, printed_root)),
+    ]
+    for name, eq in (("centred-ce", "eq. 31"), ("ms", "eq. 7")):
+        back = sp.factor(sp.simplify(S.grad_xi(name).subs(S.XI, printed_root)))
+        zeros = [z for z in sp.solve(back, S.ETA) if z.is_positive]
+        where = (
+            ", ".join(f"η = {z}, where 1/(2η) = {printed_root.subs(S.ETA, z)}" for z in zeros)
+            or "no η > 0"
+        )
+        steps.append(
+            (
+                f"Substituted back into {eq}'s derivative, ξ = 1/(2η) leaves the expression "
+                f"below, zero only for {where}: not a stationary point of {eq} in (0, 1).",
+                _eq(
+                    sp.Subs(sp.Derivative(sp.Function("ell")(S.XI), S.XI), S.XI, printed_root), back
+                ),
+            )
+        )
+    steps += [
         (
             "Identity: η(ξ - 1/2)² equals (η/2)(ξ² + (1-ξ)²) - η/4, so eq. 31 is eq. 7 with η "
-            "halved:",
-            sp.simplify(S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4),
+            "halved (the difference, simplified):",
+            _eq(
+                S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4,
+                sp.simplify(S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4),
+            ),
         ),
     ]
     return render(

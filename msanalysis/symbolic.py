@@ -11,7 +11,9 @@ Main entry points:
 * :func:`stationary_points` - roots of dℓ/dξ in (0, 1), closed form or certified numeric,
   each with its kind (minimum or maximum);
 * :func:`eta_threshold` - the exact η above which a finite stationary point exists;
-* :func:`two_point_system` - Theorem 2's one-dimensional problem (appendix eqs. 17-30).
+* :func:`two_point_system` - Theorem 2's one-dimensional problem (appendix eqs. 17-20);
+* :func:`theorem2_gradient_parts`, :func:`theorem2_roots`, :func:`theorem2_point` - its
+  derivation (eqs. 21-30), used by the ledger, ``proofs/`` and the tests.
 
 >>> from msanalysis import symbolic
 >>> symbolic.eta_threshold("ms")
@@ -23,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from itertools import pairwise
+from itertools import combinations, pairwise
 from numbers import Real
 from typing import Any, Literal
 
@@ -59,6 +61,14 @@ __all__ = [
     "linear_system",
     "score",
     "two_point_system",
+    "GAMMA_NEG",
+    "theorem2_gradient_parts",
+    "Theorem2Roots",
+    "theorem2_roots",
+    "Theorem2Point",
+    "theorem2_point",
+    "augmented_max_margin",
+    "OFF_CENTRE_POINTS",
 ]
 
 XI = sp.Symbol("xi", positive=True)  # ξ, the true-class probability, in (0, 1)
@@ -525,3 +535,141 @@ def two_point_system(
       (1/2 - b)/w
     """
     return linear_system(name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params)
+
+
+GAMMA_NEG = sp.Symbol("gamma_-", positive=True)
+"""Eq. 18's γ: the positive-class probability the model gives the negative at x = -1."""
+
+_THEOREM2_EQS = (((1, 1, XI), ("eq. 21", "eq. 23")), ((-1, 0, GAMMA_NEG), ("eq. 22", "eq. 24")))
+
+
+@cache
+def theorem2_gradient_parts() -> dict[str, sp.Expr]:
+    """∂L1/∂w, ∂L2/∂w, ∂L1/∂b, ∂L2/∂b (appendix eqs. 21-24) of the MS loss, derived.
+
+    Each is sympy's derivative of the explicit one-sample loss in (w, b) with the paper's model
+    σ(2(wx + b) - 1), rewritten in that sample's positive-class probability (ξ at x = 1,
+    :data:`GAMMA_NEG` at x = -1) through e^{-z} = (1 - p)/p.
+
+    Returns:
+      {"eq. 21": ..., "eq. 22": ..., "eq. 23": ..., "eq. 24": ...}, each factored.
+    """
+    parts = {}
+    for (x, label, p), eqs in _THEOREM2_EQS:
+        sample = linear_system("ms", ((x, label),), paper_parametrisation=True)
+        z = score(x, paper_parametrisation=True)
+        in_p = {sp.exp(-z): (1 - p) / p, sp.exp(z): p / (1 - p)}
+        for eq, variable in zip(eqs, (W, B), strict=True):
+            part = sp.factor(sp.diff(sample.loss, variable).subs(in_p))
+            if part.free_symbols - {p, ETA}:  # pragma: no cover - the rewrite must be complete
+                raise ArithmeticError(f"{eq}: derivative not expressible in {p}: {part}")
+            parts[eq] = part
+    return dict(sorted(parts.items(), key=lambda item: int(item[0].split()[-1])))
+
+
+@dataclass(frozen=True)
+class Theorem2Roots:
+    """The stationarity system of Theorem 2 (eqs. 25-26) and how it splits.
+
+    Attributes:
+      d_w, d_b: ∂L/∂w and ∂L/∂b in (ξ, γ) (eqs. 25 and 26 set them to 0).
+      xi_equation: (d_w + d_b)/2, which involves ξ only (the sample at x = 1).
+      gamma_equation: (d_w - d_b)/2, which involves γ only (the sample at x = -1).
+      xi_roots, gamma_roots: every solution of each (eqs. 27-28 and 29-30 print them);
+        xi_equation is divided by 2(1 - ξ) and gamma_equation by 2γ first, both non-zero on
+        (0, 1).
+    """
+
+    d_w: sp.Expr
+    d_b: sp.Expr
+    xi_equation: sp.Expr
+    gamma_equation: sp.Expr
+    xi_roots: tuple[sp.Expr, ...]
+    gamma_roots: tuple[sp.Expr, ...]
+
+
+@cache
+def theorem2_roots() -> Theorem2Roots:
+    """Solve Theorem 2's system (eqs. 25-26) for ξ and γ (from :func:`theorem2_gradient_parts`).
+
+    >>> theorem2_roots().xi_roots[1]
+    1/4 + sqrt(eta + 4)/(4*sqrt(eta))
+    """
+    parts = theorem2_gradient_parts()
+    d_w, d_b = parts["eq. 21"] + parts["eq. 22"], parts["eq. 23"] + parts["eq. 24"]
+    xi_eq, gamma_eq = sp.factor((d_w + d_b) / 2), sp.factor((d_w - d_b) / 2)
+    xi_roots = tuple(sp.solve(sp.cancel(xi_eq / (2 * (1 - XI))), XI))
+    gamma_roots = tuple(sp.solve(sp.cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG))
+    return Theorem2Roots(sp.factor(d_w), sp.factor(d_b), xi_eq, gamma_eq, xi_roots, gamma_roots)
+
+
+@dataclass(frozen=True)
+class Theorem2Point:
+    """The admissible stationary point of Theorem 2, exact in η.
+
+    Attributes:
+      xi1, gamma1: the admissible roots (ξ1 in (0, 1) for η > 1/2; γ1 = 1 - ξ1).
+      w, b: (w*, b*) through the logit of eqs. 17-18: b* = (logit ξ1 + logit γ1 + 2)/4 needs
+        both roots, and is 1/2 exactly because γ1 = 1 - ξ1 makes logit γ1 = -logit ξ1.
+    """
+
+    xi1: sp.Expr
+    gamma1: sp.Expr
+    w: sp.Expr
+    b: sp.Expr
+
+
+@cache
+def theorem2_point() -> Theorem2Point:
+    """(w*, b*) from ξ1 (eq. 27) and γ1 (eq. 29 once bracketed): which roots b = 1/2 needs.
+
+    >>> theorem2_point().b
+    1/2
+    """
+    roots = theorem2_roots()
+    admissible_xi = [r for r in roots.xi_roots if 0 < r.subs(ETA, 1) < 1]
+    admissible_gamma = [r for r in roots.gamma_roots if 0 < r.subs(ETA, 1) < 1]
+    if len(admissible_xi) != 1 or len(admissible_gamma) != 1:  # pragma: no cover
+        raise ArithmeticError("Theorem 2: expected one admissible ξ root and one γ root")
+    xi1, gamma1 = admissible_xi[0], admissible_gamma[0]
+    w, b = sp.symbols("w b", real=True)
+    eqs = [score(1, paper_parametrisation=True) - logit(xi1)]
+    eqs.append(score(-1, paper_parametrisation=True) - logit(gamma1))
+    solution = sp.solve([e.subs({W: w, B: b}) for e in eqs], [w, b], dict=True)[0]
+    b_star = sp.simplify(solution[b])
+    return Theorem2Point(xi1, gamma1, sp.simplify(solution[w]), b_star)
+
+
+def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, sp.Expr]:
+    """The (w, b) of least w² + b² with y (w x + b) >= 1 on labelled 1-D points, exact.
+
+    This is where gradient descent on CE (or any loss with an exponential tail) sends the
+    direction of (w, b) on separable data when the bias is a parameter like the weight (the
+    implicit bias of Soudry et al. 2018 applied to the augmented input (x, 1)); it differs from
+    the hard-margin SVM, which leaves b unpenalised, when the data are off-centre. Solved by
+    enumerating the active constraints (each a closed-form least-norm solution) and keeping
+    the one that is feasible with non-negative multipliers.
+
+    >>> augmented_max_margin(((1, 1), (-4, 0)))
+    (1/2, 1/2)
+    """
+    rows = [
+        sp.Matrix([[(1 if label == 1 else -1) * sp.sympify(x), 1 if label == 1 else -1]])
+        for x, label in points
+    ]
+    for size in (1, 2):
+        for active in combinations(range(len(rows)), size):
+            a = sp.Matrix.vstack(*(rows[i] for i in active))
+            gram = a * a.T
+            if gram.det() == 0:
+                continue
+            multipliers = gram.inv() * sp.ones(size, 1)
+            theta = a.T * multipliers
+            if all(m >= 0 for m in multipliers) and all((r * theta)[0] >= 1 for r in rows):
+                return theta[0], theta[1]
+    raise SymbolicArgumentError("the points are not separable by a 1-D threshold")
+
+
+OFF_CENTRE_POINTS = ((1, 1), (-4, 0))
+"""One positive at x = 1 and one negative at x = -4: off-centre data (max-margin boundary
+x = -3/2) on which an unpenalised bias changes where CE's gradient descent goes."""

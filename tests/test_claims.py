@@ -11,8 +11,10 @@ import pytest
 import sympy as sp
 from scipy.optimize import minimize
 
-from msanalysis import claims as C
+from msanalysis import ledger as C
 from msanalysis import symbolic as S
+from msanalysis.ledger import compare, rule
+from msanalysis.ledger import functions as F
 from msanalysis.paper import FRACTIONS, PRINTED, G
 
 XI, ETA = S.XI, S.ETA
@@ -29,7 +31,9 @@ def test_ledger_rows_are_complete_and_verdicts_follow_the_rule(rows):
         assert r.source and r.paper and r.derived and r.evidence
         assert r.verdict is C.judge(exact=r.exact, consequence=r.consequence)
     payload = json.loads(C.to_json(list(rows.values())))
-    assert {"id", "source", "paper", "derived", "verdict", "evidence"} <= set(payload[0])
+    keys = {"id", "source", "paper", "derived", "verdict", "evidence", "consequence_tested"}
+    assert keys | {"reading", "exact", "consequence"} <= set(payload[0])
+    assert all(r["consequence_tested"] for r in payload)
 
 
 def test_eq8_misses_a_factor_xi_but_keeps_the_threshold(rows):
@@ -39,7 +43,8 @@ def test_eq8_misses_a_factor_xi_but_keeps_the_threshold(rows):
     printed_root = sp.solve(sp.cancel(printed / (1 - XI)), XI)[0]
     assert sp.simplify(printed_root - (1 + 2 * ETA) / (4 * ETA)) == 0
     assert sp.solve(printed_root - 1, ETA) == [S.eta_threshold("ms")]
-    assert not rows["eq8-gradient"].exact and rows["eq8-gradient"].consequence
+    # Same threshold, but not the same location: the consequence (location and kind) fails.
+    assert not rows["eq8-gradient"].exact and not rows["eq8-gradient"].consequence
 
 
 def test_eq5_focal_part_has_the_wrong_sign():
@@ -78,8 +83,9 @@ def test_eq31_is_eq7_with_eta_halved():
 
 
 def test_theorem2_roots_substitute_back_and_centre_the_boundary():
-    parts = C._theorem2_parts()
-    xi1, w_star, b_star = C._theorem2_point()
+    parts = S.theorem2_gradient_parts()
+    point = S.theorem2_point()
+    xi1, w_star, b_star = point.xi1, point.w, point.b
     assert sp.simplify(parts["eq. 21"].subs(XI, xi1)) == 0
     assert sp.simplify(parts["eq. 22"].subs(G, 1 - xi1)) == 0
     assert b_star == sp.Rational(1, 2)
@@ -117,7 +123,7 @@ def test_theorem2_fails_off_the_symmetric_set_by_independent_minimisation():
     assert abs(boundary) > 0.1  # max margin is x = 0, the midpoint of -1 and 1
     exact = sp.nsolve([system.grad_w, system.grad_b], [S.W, S.B], [0.5, 0.0], prec=30)
     assert abs(float(system.boundary.subs({S.W: exact[0], S.B: exact[1]})) - boundary) < 1e-6
-    assert not C.theorem2_general().exact
+    assert not F.theorem2_general().exact
 
 
 def test_spectral_decoupling_is_not_the_ms_term():
@@ -168,7 +174,7 @@ def test_committed_proofs_are_current(tmp_path):
 def test_theorem2_parts_agree_with_the_chain_rule():
     """eqs. 21-24 as derived equal ∂ℓ/∂o (true logit) times ∂o/∂θ of each sample."""
     g = S.grad_logit("ms")
-    parts = C._theorem2_parts()
+    parts = S.theorem2_gradient_parts()
     assert sp.simplify(parts["eq. 21"] - 2 * g) == 0
     assert sp.simplify(parts["eq. 23"] - 2 * g) == 0
     # The negative's true-class logit is -z, z = 2(b - w) - 1: ∂(-z)/∂w = 2, ∂(-z)/∂b = -2.
@@ -219,7 +225,8 @@ def test_theorem1_lower_loss_with_the_same_boundary():
 
 
 def test_eq25_26_printed_system_is_the_negated_derived_one():
-    d_w, d_b, _, _ = C._theorem2_solutions()
+    roots = S.theorem2_roots()
+    d_w, d_b = roots.d_w, roots.d_b
     assert sp.simplify(PRINTED["eq. 21"] + PRINTED["eq. 22"] + d_w) == 0
     assert sp.simplify(PRINTED["eq. 23"] + PRINTED["eq. 24"] + d_b) == 0
 
@@ -241,14 +248,14 @@ def test_focal_logit_gradient_is_negative_on_the_open_interval(gamma):
 
 
 @pytest.mark.parametrize("k", [2, 3, 10])
-def test_vector_reading_threshold_is_a_quarter(k):
+def test_vector_reading_all_ones_threshold_is_a_quarter(k):
     """Σ_k p_k² + (1 - p_k)² with the other classes sharing 1 - ξ: roots appear above η = 1/4."""
     rest = (1 - XI) / (k - 1)
     vector = -sp.log(XI) + ETA * (XI**2 + (1 - XI) ** 2 + (k - 1) * (rest**2 + (1 - rest) ** 2))
     g = sp.diff(vector, XI)
     for eta, has_root in ((sp.Rational(3, 10), True), (sp.Rational(1, 5), False)):
         assert bool(S.roots_in_unit_interval(g.subs(ETA, eta))) is has_root
-    assert not C.vector_reading().exact
+    assert not F.vector_reading_all_ones().exact
 
 
 def test_table1_text_against_the_papers_own_numbers():
@@ -256,4 +263,170 @@ def test_table1_text_against_the_papers_own_numbers():
 
     acc = quoted_tables()["table1"]["accuracy"]["googlenet"]
     assert acc["ms"]["pgd"] - acc["ce"]["pgd"] < 20  # 3.89 - 3.30 in the paper's Table 1
-    assert not C.table1_text().exact
+    assert not F.table1_text().exact
+
+
+# ---- the rule, applied to every row: substituted statements move the verdict
+
+
+def _mutations():
+    for entry in C.CHECKS:
+        if entry.corrected is not None:
+            yield pytest.param(entry, "corrected", id=f"{entry.name}-corrected")
+        if entry.wrong is not None:
+            yield pytest.param(entry, "wrong", id=f"{entry.name}-wrong")
+
+
+@pytest.mark.parametrize("entry, kind", list(_mutations()))
+def test_mutated_statement_moves_the_verdict(entry, kind):
+    """The derived statement in place of the printed one makes the row HOLD; a wrong one FAIL."""
+    if kind == "corrected":
+        assert C.run(entry, entry.corrected()).verdict is C.Verdict.HOLDS
+    else:
+        assert C.run(entry, entry.wrong(PRINTED)).verdict is C.Verdict.FAILS
+
+
+def test_every_row_can_move_and_reads_its_printed_statement(rows):
+    for entry in C.CHECKS:
+        assert entry.keys and set(entry.keys) <= set(PRINTED)
+        current = rows[C.run(entry).id].verdict
+        # A row exact as printed needs a wrong statement to show it can fail; any other row
+        # needs the derived statement to show it can hold.
+        if current is C.Verdict.HOLDS:
+            assert entry.wrong is not None, entry.name
+        else:
+            assert entry.corrected is not None, entry.name
+
+
+def test_no_row_passes_one_value_for_both_facts():
+    """Rows whose exact and consequence agree today must disagree under some substitution."""
+    for entry in C.CHECKS:
+        outcomes = {(r.exact, r.consequence) for r in _all_runs(entry)}
+        assert len({e for e, _ in outcomes}) == 2 or len(outcomes) > 1, entry.name
+
+
+def _all_runs(entry):
+    yield C.run(entry)
+    if entry.corrected is not None:
+        yield C.run(entry, entry.corrected())
+    if entry.wrong is not None:
+        yield C.run(entry, entry.wrong(PRINTED))
+
+
+# ---- the defects of issue 13, each a test that failed on the previous ledger
+
+
+def test_eq5_printed_threshold_is_read_on_the_whole_interval():
+    """Printed eq. 5 (α = 1, γ = 2) has its zero only for η > 1/2, found at ξ → 0⁺."""
+    printed = PRINTED["eq. 5"].subs({S.ALPHA: 1, S.GAMMA: 2})
+    assert compare.critical_etas(printed) == [sp.Rational(1, 2)]
+    assert S.roots_in_unit_interval(printed.subs(ETA, sp.Rational(1, 4))) == []
+    assert S.stationary_points("ms-focal", eta=sp.Rational(1, 4), alpha=1, gamma=2)
+    assert not F.eq5_gradient().consequence
+
+
+def test_eq8_compares_location():
+    cmp = compare.same_stationary_points(PRINTED["eq. 8"], S.grad_logit("ms"))
+    assert not cmp.same and "printed" in cmp.first_difference
+
+
+def test_same_stationary_points_accepts_a_positive_factor():
+    g = S.grad_logit("ms")
+    assert compare.same_stationary_points(3 * g / (1 + XI), g).method == "symbolic η"
+
+
+def test_fig2_ms_two_stationary_is_a_condition_on_the_family(rows):
+    assert compare.eta_set(S.grad_xi("ms"), ("minimum",)) == sp.Interval.open(
+        S.eta_threshold("ms"), sp.oo
+    )
+    assert rows["fig2-ms-two-stationary"].verdict is C.Verdict.HOLDS_WITH_CORRECTION
+
+
+def test_eq30_root_is_never_admissible_and_the_row_fails(rows):
+    gamma2 = PRINTED["eq. 30"]
+    for eta in (sp.Rational(1, 100), 1, 100):
+        assert gamma2.subs(ETA, eta) > 1
+    assert rows["eq30-root"].verdict is C.Verdict.FAILS
+
+
+def test_theorem2_b_follows_from_eqs_27_and_29_not_28():
+    point = S.theorem2_point()
+    assert sp.simplify(point.gamma1 - (1 - point.xi1)) == 0
+    a, n, d = FRACTIONS["eq. 29"]
+    assert sp.simplify((a + n) / d - point.gamma1) == 0
+    a, n, d = FRACTIONS["eq. 28"]
+    assert ((a + n) / d).subs(ETA, 1) < 0  # no logit: cannot give b
+    assert F.theorem2_boundary().derived.count("eq. 29") == 1
+
+
+def test_vector_reading_sentence_follows_the_thresholds(rows):
+    """Both vector readings are computed; "depends on K" appears only if the numbers differ."""
+    thresholds = C.section5.vector_thresholds()
+    assert set(thresholds) == {"all-ones minus p", "one-hot minus p"}
+    for reading, values in thresholds.items():
+        row = rows[f"eq7-vector-{reading.split()[0]}"]
+        constant = len(set(values.values())) == 1
+        assert ("the same for every K" in row.derived) is constant
+        assert ("depends on K" in row.derived) is not constant
+    # one-hot: |e_y - p|² adds 2(1-ξ)²/(K-1), whose slope vanishes at ξ → 1: threshold 1/2.
+    assert set(thresholds["one-hot minus p"].values()) == {S.eta_threshold("ms")}
+
+
+def test_ce_implicit_bias_off_centre_is_not_the_max_margin():
+    """Least-norm (w, b) with y(wx + b) >= 1 for x = 1 (+), x = -4 (-): boundary -1, SVM -3/2."""
+    w, b = S.augmented_max_margin(S.OFF_CENTRE_POINTS)
+    assert (w, b) == (sp.Rational(1, 2), sp.Rational(1, 2))
+    res = minimize(
+        lambda v: v @ v,
+        x0=[1.0, 0.0],
+        constraints=[
+            {"type": "ineq", "fun": lambda v: v[0] * 1 + v[1] - 1},
+            {"type": "ineq", "fun": lambda v: -(v[0] * -4 + v[1]) - 1},
+        ],
+        method="SLSQP",
+    )
+    assert np.allclose(res.x, [0.5, 0.5], atol=1e-6)  # SLSQP converges to 1e-6 here
+    runs = C.simulations.off_centre_runs()
+    assert abs(runs["ms"] + 1.5) < 1e-6  # MS: each sample at ξ*, the midpoint
+    assert -1.5 < -1 < runs["ce"] < 0  # CE heads for -1 from 0, never for -3/2
+    # The a + c/log t fit lands within 0.1 of -1 (it reads -0.986; -3/2 is 0.5 away).
+    assert abs(runs["ce_extrapolated"] + 1) < 0.1
+
+
+def test_format_is_one_notation():
+    assert compare.fmt(S.grad_xi("ms")) == "4·η·ξ-2·η-1/ξ"
+    assert " " not in compare.fmt(PRINTED["eq. 5"])
+    assert rule.judge(exact=False, consequence=False) is C.Verdict.FAILS
+
+
+def test_theorem2_hessian_is_eight_times_the_curvature_at_xi1():
+    """proofs/theorem2.md's second-order step: H = 8·ξ1(1-ξ1)²·q'(ξ1)·I at (w*, b*)."""
+    point, eta = S.theorem2_point(), sp.Rational(3, 2)
+    system = S.two_point_system("ms")
+    hessian = sp.hessian(system.loss, (S.W, S.B)).subs({S.W: point.w, S.B: point.b})
+    q = sp.cancel(S.grad_logit("ms") / (1 - XI))
+    xi1 = point.xi1.subs(ETA, eta)
+    curvature = xi1 * (1 - xi1) ** 2 * sp.diff(q, XI).subs({XI: xi1, ETA: eta})
+    expected = 8 * curvature * sp.eye(2)
+    assert all(abs(sp.N(v, 40)) < 1e-30 for v in (hessian.subs(ETA, eta) - expected))
+
+
+def test_docs_list_every_row(rows):
+    text = open("docs/ledger.md", encoding="utf-8").read()
+    missing = [row_id for row_id in rows if f"`{row_id}`" not in text]
+    assert not missing, f"docs/ledger.md does not list {missing}"
+
+
+def test_table2_is_monotone_and_matches_resnet34_of_table1(rows):
+    t2, t1 = PRINTED["Table 2"], C.tables.paper_tables()["table1"]["accuracy"]
+    for method, row in t2.items():
+        for eps in ("8/255", "16/255"):
+            assert row[f"pgd50@{eps}"] <= row[f"pgd10@{eps}"], method
+        for steps in ("10", "50"):
+            assert row[f"pgd{steps}@16/255"] <= row[f"pgd{steps}@8/255"], method
+    pgd40 = {m: r["ms"]["pgd"] for m, r in t1.items()}
+    inside = [
+        m for m, v in pgd40.items() if t2["ms"]["pgd50@8/255"] <= v <= t2["ms"]["pgd10@8/255"]
+    ]
+    assert inside == ["resnet34"]
+    assert "resnet34" in rows["table2-consistency"].derived

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import textwrap
 
@@ -22,16 +23,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_RELATION = re.compile(r"(\S+) ([=<>≥≤→∈−]) (?=\S)")
+_KEEP = "\u00a0"  # a space textwrap does not break at; turned back into a space after wrapping
+
+
+def _fill(label: str, body: str) -> str:
+    """Wrap at 100 columns, never inside a formula or a short relation such as "α = 1"."""
+    kept = _RELATION.sub(lambda m: f"{m[1]}{_KEEP}{m[2]}{_KEEP}", body)
+    wrapped = textwrap.fill(
+        kept,
+        100,
+        initial_indent=f"    {label:<9}",
+        subsequent_indent=" " * 13,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return wrapped.replace(_KEEP, " ")
+
+
 def _text(rows) -> str:
-    out = []
+    from ..ledger import PARTS, counts
+
+    summary = ", ".join(f"{n} {v}" for v, n in counts(rows).items())
+    out = [
+        "msanalysis verify: the claims ledger of 'Multi-stationary point losses for robust model'",
+        f"{len(rows)} claims: {summary}",
+        "verdict: HOLDS = exact as printed; HOLDS_WITH_CORRECTION = not exact, the consequence "
+        "survives; FAILS = neither",
+    ]
+    part = None
     for r in rows:
+        if r.part != part:
+            part = r.part
+            out += ["", PARTS[part], "=" * len(PARTS[part])]
         out.append(f"{r.verdict.value:<22} {r.id:<26} {r.source}")
-        for label, body in (("paper", r.paper), ("derived", r.derived), ("evidence", r.evidence)):
-            out.append(
-                textwrap.fill(
-                    body, 100, initial_indent=f"    {label:<9}", subsequent_indent=" " * 13
-                )
-            )
+        fields = [("paper", r.paper), ("derived", r.derived)]
+        fields += [("tests", r.consequence_tested)] + (
+            [("reading", r.reading)] if r.reading else []
+        )
+        for label, body in (*fields, ("evidence", r.evidence)):
+            out.append(_fill(label, body))
     return "\n".join(out)
 
 
@@ -49,24 +80,22 @@ def _markdown(rows) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import claims
+    from .. import ledger
 
     rows, errors = [], []
-    for fn in claims.CHECKS:
+    for entry in ledger.CHECKS:
         try:
-            rows.append(claims.run_check(fn))
+            rows.append(ledger.run(entry))
         except Exception as err:  # a check that cannot run is reported, never hidden
-            errors.append(f"{fn.__name__}: {type(err).__name__}: {err}")
+            errors.append(f"{entry.name}: {type(err).__name__}: {err}")
     if args.json:
-        print(claims.to_json(rows))
+        print(ledger.to_json(rows))
     elif args.markdown:
         print(_markdown(rows))
     elif args.summary:
-        print(claims.summary_markdown(rows))
+        print(ledger.summary_markdown(rows))
     else:
         print(_text(rows))
-        counts = claims.counts(rows)
-        print("\n" + ", ".join(f"{n} {v}" for v, n in counts.items()) + f" ({len(rows)} claims)")
     for line in errors:
         print(f"msanalysis verify: check errored: {line}", file=sys.stderr)
     return 1 if errors else 0

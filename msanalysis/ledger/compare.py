@@ -1,0 +1,250 @@
+"""How the ledger compares a printed statement with a derived one.
+
+* :func:`fmt` prints every formula one way: sympy's string printer with unicode symbols
+  (ξ, η, ∞, √, ·, superscript powers) and no spaces, so a report never breaks inside one.
+* :func:`same` (identically equal), :func:`proportional` (equal up to a non-zero constant).
+* :func:`same_stationary_points`: the one meaning of "same stationary points" used by every
+  row (eqs. 5, 8, 33-34): the same number, location and kind of zeros in (0, 1), for symbolic
+  η where sympy can prove it, otherwise on an η grid that straddles every threshold of both
+  expressions (:func:`critical_etas`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.printing.pretty.pretty_symbology import pretty_symbol
+from sympy.printing.str import StrPrinter
+
+from .. import symbolic as S
+from ..losses import ALPHA, ETA, GAMMA
+
+PAPER_ETA = sp.nsimplify(ETA.default, rational=True)
+"""The paper's η (Figure 5), from the loss registry."""
+PAPER_FOCAL = {"alpha": sp.nsimplify(ALPHA.default), "gamma": sp.nsimplify(GAMMA.default)}
+"""The paper's α and γ for the focal losses (Figure 2), from the loss registry."""
+PAPER_SETTING = {S.ETA: PAPER_ETA, S.ALPHA: PAPER_FOCAL["alpha"], S.GAMMA: PAPER_FOCAL["gamma"]}
+
+__all__ = [
+    "fmt",
+    "same",
+    "proportional",
+    "sign_over_exponentials",
+    "critical_etas",
+    "eta_grid",
+    "StationaryComparison",
+    "same_stationary_points",
+    "describe_points",
+    "ROOT_TOLERANCE",
+    "eta_set",
+    "PAPER_ETA",
+    "PAPER_FOCAL",
+    "PAPER_SETTING",
+]
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+ROOT_TOLERANCE = sp.Float("1e-20")
+"""Two numeric roots are the same location when closer than this: both are 30-digit bisection
+results inside exactly certified brackets (symbolic.roots_in_unit_interval), so 1e-20 leaves
+ten digits of margin above their error and is far below any distinct pair found here."""
+
+
+class _Printer(StrPrinter):
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return pretty_symbol(expr.name)
+
+    def _print_Infinity(self, expr: sp.Basic) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr: sp.Basic) -> str:
+        return "-∞"
+
+    def _print_EmptySet(self, expr: sp.Set) -> str:
+        return "∅"
+
+    def _print_Interval(self, expr: sp.Interval) -> str:
+        left = "[" if not expr.left_open else "("
+        right = "]" if not expr.right_open else ")"
+        return f"{left}{self._print(expr.start)}, {self._print(expr.end)}{right}"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exp = expr.as_base_exp()
+        if exp == sp.S.Half:
+            return f"√({self._print(base)})" if not base.is_Atom else f"√{self._print(base)}"
+        if exp.is_Integer and exp > 1:
+            return self.parenthesize(base, 60) + str(exp).translate(_SUPERSCRIPT)
+        return super()._print_Pow(expr, rational)
+
+
+def fmt(expr: object) -> str:
+    """A formula in the ledger's one notation (compact, unicode).
+
+    >>> fmt(S.XI**2 - sp.sqrt(S.ETA) * S.XI)
+    '-√η·ξ+ξ²'
+    """
+    text = _Printer({"order": None}).doprint(sp.sympify(expr))
+    return text.replace("**", "^").replace("*", "·").replace(" ", "")
+
+
+def same(a: sp.Expr, b: sp.Expr) -> bool:
+    """a = b identically (:func:`msanalysis.symbolic.is_zero` of the difference)."""
+    return S.is_zero(sp.sympify(a) - sp.sympify(b))
+
+
+def proportional(a: sp.Expr, b: sp.Expr) -> bool:
+    """a = c·b for a non-zero constant c: the equations a = 0 and b = 0 are the same."""
+    ratio = sp.cancel(sp.sympify(a) / b)
+    if not ratio.is_number:
+        ratio = sp.simplify(ratio)
+    return bool(ratio.is_number and ratio != 0)
+
+
+def sign_over_exponentials(expr: sp.Expr) -> int:
+    """The sign of an expression rational in exponentials, for all real arguments.
+
+    Every exp(...) is replaced by an independent positive symbol (which only widens the set of
+    values), so a sign sympy can prove for the replacement holds for the original.
+    Returns 1, -1, or 0 when no sign can be proven.
+    """
+    replaced = expr.subs({e: sp.Dummy(positive=True) for e in expr.atoms(sp.exp)})
+    replaced = sp.factor(sp.cancel(replaced))
+    if replaced.is_positive is None and replaced.is_negative is None:
+        replaced = sp.simplify(replaced)
+    return 1 if replaced.is_positive else -1 if replaced.is_negative else 0
+
+
+def _strip_unit_factors(expr: sp.Expr) -> sp.Expr:
+    """Divide out the powers of ξ and (1 - ξ) that vanish at an end for every η."""
+    core = sp.factor(sp.cancel(expr))
+    for factor, end, side in ((S.XI, 0, "+"), (1 - S.XI, 1, "-")):
+        for _ in range(8):  # no expression here has a higher power at an end
+            if sp.limit(core, S.XI, end, side) != 0:
+                break
+            core = sp.factor(sp.cancel(core / factor))
+    return core
+
+
+def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
+    """Every η > 0 where the zeros of ``expr`` in (0, 1) can change, on the whole interval.
+
+    A zero enters or leaves (0, 1) through an end, where the expression with its common
+    factors ξ^k (1 - ξ)^m divided out tends to 0 (both ξ → 0⁺ and ξ → 1⁻ are examined), or
+    two zeros merge, where the discriminant of a polynomial numerator in ξ vanishes. The
+    discriminant step needs a polynomial numerator; for other expressions only the ends are
+    examined and :func:`eta_grid` adds points on both sides of each.
+    """
+    core = _strip_unit_factors(expr)
+    found: set[sp.Expr] = set()
+    for end, side in ((0, "+"), (1, "-")):
+        value = sp.limit(core, S.XI, end, side)
+        if value.has(S.ETA) and value.is_finite is not False:
+            found.update(sp.solve(value, S.ETA))
+    num = sp.fraction(sp.together(core))[0]
+    if num.is_polynomial(S.XI) and sp.degree(num, S.XI) > 1:
+        found.update(sp.solve(sp.discriminant(num, S.XI), S.ETA))
+    return sorted((r for r in found if r.is_real and r.is_positive), key=float)
+
+
+def eta_grid(*exprs: sp.Expr, include: Sequence[sp.Expr] = ()) -> list[sp.Expr]:
+    """Rational η values on both sides of every critical η of ``exprs``, plus ``include``."""
+    points = set(include)
+    for t in {t for e in exprs for t in critical_etas(e)}:
+        t = sp.nsimplify(sp.N(t, 30), rational=True) if not t.is_Rational else t
+        points.update((t * sp.Rational(9, 10), t * sp.Rational(11, 10)))
+    if not points:
+        points = {sp.Rational(1, 10), sp.Integer(1), sp.Integer(10)}
+    lowest = min(points, key=float)
+    points.update((lowest / 10, max(points, key=float) * 10))
+    return sorted(points, key=float)
+
+
+@dataclass(frozen=True)
+class StationaryComparison:
+    """The outcome of :func:`same_stationary_points`.
+
+    Attributes:
+      same: same number, location and kind of zeros in (0, 1) for every η examined.
+      method: "symbolic η" (the ratio of the expressions is proven positive on (0, 1) for every
+        η > 0) or "η grid" (the grid below).
+      grid: the η values compared (empty for the symbolic method).
+      first_difference: the first η where they differ, with both root lists, or "".
+    """
+
+    same: bool
+    method: str
+    grid: tuple[sp.Expr, ...]
+    first_difference: str
+
+
+def describe_points(points: Sequence[S.StationaryPoint]) -> str:
+    """'0.7287 (minimum), ...' or 'none'."""
+    return ", ".join(f"{sp.N(p.xi, 6)} ({p.kind})" for p in points) or "none"
+
+
+def _points_equal(a: Sequence[S.StationaryPoint], b: Sequence[S.StationaryPoint]) -> bool:
+    if len(a) != len(b):
+        return False
+    for p, q in zip(a, b, strict=True):
+        if p.kind != q.kind:
+            return False
+        if p.exact and q.exact:
+            if not same(p.xi, q.xi):
+                return False
+        elif abs(sp.N(p.xi - q.xi, 30)) > ROOT_TOLERANCE:
+            return False
+    return True
+
+
+def _positive_ratio(printed: sp.Expr, derived: sp.Expr) -> bool:
+    ratio = sp.factor(sp.cancel(printed / derived))
+    t = sp.Symbol("t", positive=True)  # ξ = 1/(1+t) covers (0, 1) exactly once
+    return bool(ratio.is_positive or sp.factor(ratio.subs(S.XI, 1 / (1 + t))).is_positive)
+
+
+def same_stationary_points(
+    printed: sp.Expr, derived: sp.Expr, *, include: Sequence[sp.Expr] = ()
+) -> StationaryComparison:
+    """Whether two expressions of ξ and η have the same zeros in (0, 1): number, location, kind.
+
+    Args:
+      printed, derived: expressions of ``XI`` and (optionally) ``ETA``, every other
+        hyper-parameter already numeric.
+      include: η values to compare besides the grid (the paper's setting).
+
+    Returns:
+      A :class:`StationaryComparison`.
+    """
+    if _positive_ratio(printed, derived):
+        return StationaryComparison(True, "symbolic η", (), "")
+    grid = tuple(eta_grid(printed, derived, include=include))
+    for eta in grid:
+        a = S.roots_in_unit_interval(printed.subs(S.ETA, eta))
+        b = S.roots_in_unit_interval(derived.subs(S.ETA, eta))
+        if not _points_equal(a, b):
+            where = f"at η = {eta}: printed {describe_points(a)}, derived {describe_points(b)}"
+            return StationaryComparison(False, "η grid", grid, where)
+    return StationaryComparison(True, "η grid", grid, "")
+
+
+def eta_set(expr: sp.Expr, kinds: tuple[str, ...]) -> sp.Set:
+    """The η > 0 for which the zeros of ``expr`` in (0, 1) are exactly ``kinds`` (in order).
+
+    The pattern can only change at a critical η (:func:`critical_etas`), so one rational η in
+    each open interval between them, and each critical η itself, decides the whole set.
+    """
+    cuts = critical_etas(expr)
+    ends = [sp.Integer(0), *cuts, sp.oo]
+    result: sp.Set = sp.EmptySet
+    for low, high in zip(ends, ends[1:], strict=False):
+        probe = (low + high) / 2 if high != sp.oo else low + 1
+        found = tuple(p.kind for p in S.roots_in_unit_interval(expr.subs(S.ETA, probe)))
+        if found == kinds:
+            result = result | sp.Interval.open(low, high)
+    for cut in cuts:
+        found = tuple(p.kind for p in S.roots_in_unit_interval(expr.subs(S.ETA, cut)))
+        if found == kinds:
+            result = result | sp.FiniteSet(cut)
+    return result
