@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "table1": "table1",
     "table2": "table2",
     "audit": "audit",
+    "baselines": "baselines",
 }
 
 

@@ -35,12 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loss",
         default="ms",
-        help="a loss of the family: ce, focal, ms (default), ms-focal, centred-ce",
+        help="a loss of the family: ce, focal, ms (default), ms-focal, centred-ce; or a "
+        "Table 2 baseline: center, lgm, mmc (docs/baselines.md)",
     )
     parser.add_argument(
         "--eta", type=float, help="η of ms, ms-focal, centred-ce (default: the loss's, 1.5)"
     )
-    parser.add_argument("--alpha", type=float, help="α of focal, ms-focal")
+    parser.add_argument("--alpha", type=float, help="α of focal, ms-focal; margin α of lgm (0.3)")
+    parser.add_argument("--lambda", dest="lam", type=float, help="λ of center (0.003), lgm (0.1)")
+    parser.add_argument("--c-mm", type=float, help="centre norm C_MM of mmc (10)")
     parser.add_argument("--gamma", type=float, help="γ of focal, ms-focal")
     parser.add_argument(
         "--epochs", type=int, help="default: the paper's, 50 for (Fashion-)MNIST, 200 for CIFAR-10"
@@ -101,7 +104,9 @@ def _config(args: argparse.Namespace):
     if not args.lr > 0:
         raise UsageError(f"--lr must be > 0, got {args.lr}")
     params = {
-        k: getattr(args, k) for k in ("eta", "alpha", "gamma") if getattr(args, k) is not None
+        k: getattr(args, k)
+        for k in ("eta", "alpha", "gamma", "lam", "c_mm")
+        if getattr(args, k) is not None
     }
     return TrainConfig(
         dataset=args.dataset,
@@ -120,6 +125,7 @@ def _config(args: argparse.Namespace):
 
 def _check_model_and_loss(config) -> None:
     """Fail fast, as usage errors, on names and hyper-parameters the builders reject."""
+    from ..training.baselines import BASELINES, baseline_params
     from ..training.losses import build_loss
     from ..training.models import get_model
 
@@ -128,7 +134,10 @@ def _check_model_and_loss(config) -> None:
             raise ValueError(
                 f"model {config.model!r} takes feature vectors, not images; choose an image model"
             )
-        build_loss(config.loss, **config.loss_params)
+        if config.loss in BASELINES:
+            baseline_params(config.loss, config.loss_params)
+        else:
+            build_loss(config.loss, **config.loss_params)
     except ValueError as err:
         raise UsageError(str(err)) from None
 

@@ -1,4 +1,4 @@
-"""Robust accuracy of trained checkpoints: the ``attack``, ``table1`` and ``table2`` commands' engine.
+"""Robust accuracy of trained checkpoints: the engine of ``attack``, ``table1`` and ``table2``.
 
 A checkpoint of ``msanalysis train`` names its data set, model and training loss; the test
 split of that data set is attacked. Results are plain dicts, ready for JSON.
@@ -89,6 +89,10 @@ def load_target(
 
 def objective_for(target: Target, objective: str):
     """An attack objective by name; ``'train-loss'`` is the checkpoint's own training loss."""
+    from ..training.baselines import BASELINES, baseline_objective
+
+    if objective == "train-loss" and target.loss in BASELINES:
+        return baseline_objective(target.loss, target.model)  # its head's loss, per sample
     if objective == "train-loss":
         return family_objective(target.loss, **target.loss_params)
     return objective

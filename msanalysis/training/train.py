@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from .baselines import build_criterion, load_model_state, with_baseline_head
 from .checkpoint import CheckpointError, atomic_write, read_checkpoint, save_checkpoint
 from .data import (
     DATASETS,
@@ -39,7 +40,6 @@ from .data import (
     to_float,
 )
 from .distributed import Dist, all_reduce_sum
-from .losses import build_loss
 from .models import build_model
 
 __all__ = ["TrainConfig", "build_network", "train_one_epoch", "evaluate", "fit", "load_checkpoint"]
@@ -84,12 +84,13 @@ class TrainConfig:
 def build_network(config: TrainConfig) -> nn.Module:
     """The untrained model of ``config``, sized for its dataset, normalisation inside."""
     spec = DATASETS[config.dataset]
-    return build_model(
+    net = build_model(
         config.model,
         num_classes=spec.num_classes,
         in_channels=spec.shape[0],
         normalize=config.dataset,
     )
+    return with_baseline_head(net, config.loss, config.loss_params)  # Table 2's baselines
 
 
 def train_one_epoch(
@@ -243,7 +244,7 @@ def _resume(
         raise CheckpointError(
             f"{last} was made with {listed}: pass the same settings to resume, --no-resume to start over, or another --out"
         )
-    net.load_state_dict(checkpoint["model"])
+    load_model_state(net, checkpoint["model"], config.loss, origin=str(last))
     optimizer.load_state_dict(checkpoint["optimizer"])
     torch.set_rng_state(checkpoint["rng"]["torch"])
     if "cuda" in checkpoint["rng"] and torch.cuda.is_available():
@@ -310,10 +311,10 @@ def fit(
     test = load_dataset(config.dataset, "test", data_dir=data_dir, limit=config.limit_test).to(
         device
     )
-    loss_fn = build_loss(config.loss, **config.loss_params)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(config.seed)
         net = build_network(config).to(device)
+        loss_fn = build_criterion(config.loss, config.loss_params, net)
         optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
         if resume and (out / "last.pt").exists():
             state = _resume(out, config, net, optimizer, dist)
@@ -383,7 +384,7 @@ def load_checkpoint(
     config = _stored_config(checkpoint, Path(path))
     try:
         model = build_network(config)
-        model.load_state_dict(checkpoint["model"])
+        load_model_state(model, checkpoint["model"], config.loss, origin=str(path))
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(
             f"{path}: checkpoint does not describe a model we can rebuild ({err})"

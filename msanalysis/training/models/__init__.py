@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 
 from ..datasets_stats import ChannelStats, dataset_stats
 from .densenet import densenet121
 from .googlenet import googlenet
+from .head import HeadMixin, NormalizedNet
 from .mlp import mlp
 from .normalize import Normalize
 from .resnet import resnet18, resnet34
@@ -29,6 +30,8 @@ __all__ = [
     "ModelSpec",
     "MODELS",
     "Normalize",
+    "HeadMixin",
+    "NormalizedNet",
     "get_model",
     "build_model",
     "model_info",
@@ -36,7 +39,7 @@ __all__ = [
 ]
 
 # (mean, std) given directly, or the name of a dataset of DATASET_STATS.
-NormalizeArg = Union[tuple[Sequence[float], Sequence[float]], str, None]
+NormalizeArg = tuple[Sequence[float], Sequence[float]] | str | None
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ def _default_stats(spec: ModelSpec, channels: int) -> ChannelStats | None:
     stats = dataset_stats(spec.dataset)
     if len(stats.mean) != channels:
         raise ValueError(
-            f"model {spec.name!r} with in_channels={channels}: its default stats ({spec.dataset}) have "
+            f"model {spec.name!r} with in_channels={channels}: its default stats "
+            f"({spec.dataset}) have "
             f"{len(stats.mean)} channel(s); pass normalize=(mean, std) or a dataset name"
         )
     return stats
@@ -123,7 +127,9 @@ def build_model(
       **options: extra keyword arguments of the architecture (``hidden`` for small-cnn, mlp).
 
     Returns:
-      ``nn.Sequential(Normalize, net)``, or the bare net when there is no normalisation.
+      ``NormalizedNet(Normalize, net)`` (an ``nn.Sequential``), or the bare net when there is
+      no normalisation; either has ``forward_features``, ``head`` and ``set_head``
+      (:mod:`~msanalysis.training.models.head`).
     """
     spec = get_model(name)
     if num_classes < 2:
@@ -137,7 +143,7 @@ def build_model(
     elif len(stats.mean) != channels:
         raise ValueError(f"normalize has {len(stats.mean)} channel(s) but in_channels={channels}")
     net = spec.factory(num_classes=num_classes, in_channels=channels, **options)
-    return net if stats is None else nn.Sequential(Normalize(stats.mean, stats.std), net)
+    return net if stats is None else NormalizedNet(Normalize(stats.mean, stats.std), net)
 
 
 def count_parameters(model: nn.Module) -> int:
