@@ -9,7 +9,8 @@ accuracy under all its objectives at once (a sample counts only if every attack 
 
 Per-sample correctness is stored, so differences against CE are paired: within a seed on
 the same test images, then a t-interval over seeds (:func:`paired_differences`). Each cell
-is written to the results JSON as soon as it is done, so a killed run loses one cell.
+is written to the results JSON as soon as it is done, so a killed run loses one cell, and
+processes sharing the file merge their cells under a lock.
 """
 
 from __future__ import annotations
@@ -123,8 +124,24 @@ def run_baselines(
                     "loss_params": target.loss_params,
                     "settings": attack.settings() if attack else {},
                 }
-                write_json_atomic(results_path, results)
+                _merge_write(results_path, results, write_json_atomic)
     return results
+
+
+def _merge_write(path: Path, results: dict[str, Any], write: Any) -> None:
+    """Write ``results`` after adding the cells other processes wrote to ``path`` meanwhile.
+
+    Several ``msanalysis baselines`` processes (say one per seed) may share one results file;
+    an exclusive lock on a side file makes each read-merge-write atomic.
+    """
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            theirs = json.loads(path.read_text())["cells"]
+            results["cells"] = {**theirs, **results["cells"]}
+        write(path, results)
 
 
 def _correct(cells: dict[str, Any], loss: str, seed: int, row: str, objective: str):
