@@ -327,7 +327,7 @@ def test_ranking_sentence_is_computed_from_the_means():
     assert "does not survive (same order in 0 of 4 rows; MS first in 0 of 4)" in sentence
     assert "ours MMC > L-GM > Center loss > SCE (ce) > MS" in sentence
     markdown = to_markdown(_fake_results(flipped), seeds=[0])
-    assert "| MS | pgd10@8/255 | 0.50 | -9.50 | 0.50 | -9.50 | 47.8 |" in markdown
+    assert "| MS | 0 | pgd10@8/255 | 0.50 | -9.50 | 0.50 | -9.50 | 47.8 |" in markdown
 
 
 def test_baselines_command_runs_and_resumes(data_dir, tmp_path):  # noqa: F811

@@ -280,14 +280,15 @@ def to_markdown(results: dict[str, Any], *, seeds: list[int]) -> str:
     n = sorted({len(c["correct"]) for c in results["cells"].values()})
     lines = [
         f"Table 2 with trained baselines: {cfg['dataset']}, {cfg['model']}, robust accuracy (%) "
-        f"mean ± std over seeds {', '.join(map(str, seeds))}, n = {', '.join(map(str, n))} "
+        f"mean ± std over the seeds listed (of {', '.join(map(str, seeds))}), "
+        f"n = {', '.join(map(str, n))} "
         f"test images per seed. Δ vs CE: paired difference in points (same images, per seed), "
         f"mean over seeds with its 95% t-interval over seeds. `ce`: PGD on cross-entropy; "
         f"`worst`: per-sample worst case over the objectives {', '.join(objectives)}.",
         "",
-        "| loss | attack | acc, `ce` | Δ vs CE, `ce` | acc, `worst` | Δ vs CE, `worst` "
+        "| loss | seeds | attack | acc, `ce` | Δ vs CE, `ce` | acc, `worst` | Δ vs CE, `worst` "
         "| paper (quoted, CIFAR-10) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for loss in dict.fromkeys(e["loss"] for e in summary):
         for row in ("clean", *ROWS):
@@ -296,8 +297,9 @@ def to_markdown(results: dict[str, Any], *, seeds: list[int]) -> str:
                 continue
             paper = quoted["accuracy"].get(PAPER_NAMES.get(loss, ""), {}).get(row)
             cells = [_pct(ce), _diff(ce), _pct(worst), _diff(worst)]
+            used = ",".join(map(str, (ce or worst)["seeds"]))
             lines.append(
-                f"| {LABELS.get(loss, loss)} | {row} | "
+                f"| {LABELS.get(loss, loss)} | {used} | {row} | "
                 + " | ".join(cells)
                 + f" | {'' if paper is None else f'{paper:.1f}'} |"
             )
