@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     check_common_arguments(args)
     if args.objective != "ce":
         raise UsageError("use --objectives (the table attacks with each); leave --objective out")
+    if args.seed != 0:
+        raise UsageError("the random starts use each model's training seed; leave --seed out")
     losses, objectives = _names(args.losses, "--losses"), _names(args.objectives, "--objectives")
     if "ce" not in objectives:
         raise UsageError("--objectives must include ce (Table 2's own objective)")
