@@ -354,4 +354,4 @@ def test_baselines_command_runs_and_resumes(data_dir, tmp_path):  # noqa: F811
         progress=False,
     )
     assert again["cells"] == cells  # nothing recomputed
-    assert "MMC | pgd50@16/255" in (tmp_path / "table" / "baselines.md").read_text()
+    assert "| MMC | 1 | pgd50@16/255 |" in (tmp_path / "table" / "baselines.md").read_text()
