@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "table2": "table2",
     "audit": "audit",
     "study": "study",
+    "baselines": "baselines",
 }
 # Exit status when stdout is a closed pipe: 128 + SIGPIPE, what a shell reports for `yes | head`.
 BROKEN_PIPE_STATUS = 141

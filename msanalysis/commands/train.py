@@ -37,9 +37,13 @@ class _RegistryHelp(argparse.HelpFormatter):
             names = [n for n, spec in MODELS.items() if len(spec.input_shape) == 3]
             return f"an image model: {', '.join(names)} (default: {action.default})"
         if action.dest == "loss":
+            from ..training.baselines import BASELINES
             from ..training.losses import TRAINING_LOSSES
 
-            return f"a loss of the family: {', '.join(TRAINING_LOSSES)} (default: {action.default})"
+            return (
+                f"a loss of the family: {', '.join(TRAINING_LOSSES)} (default: {action.default}); "
+                f"or a Table 2 baseline: {', '.join(BASELINES)} (docs/baselines.md)"
+            )
         return super()._expand_help(action)
 
 
@@ -58,7 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help=f"η of ms, ms-focal, centred-ce (default: the loss's, {ETA.default})",
     )
-    parser.add_argument("--alpha", type=float, help="α of focal, ms-focal")
+    parser.add_argument("--alpha", type=float, help="α of focal, ms-focal; margin α of lgm (0.3)")
+    parser.add_argument("--lambda", dest="lam", type=float, help="λ of center (0.003), lgm (0.1)")
+    parser.add_argument("--c-mm", type=float, help="centre norm C_MM of mmc (10)")
     parser.add_argument("--gamma", type=float, help="γ of focal, ms-focal")
     parser.add_argument(
         "--epochs", type=int, help="default: the paper's, 50 for (Fashion-)MNIST, 200 for CIFAR-10"
@@ -156,7 +162,9 @@ def _config(args: argparse.Namespace):
     if not args.lr > 0:
         raise UsageError(f"--lr must be > 0, got {args.lr}")
     params = {
-        k: getattr(args, k) for k in ("eta", "alpha", "gamma") if getattr(args, k) is not None
+        k: getattr(args, k)
+        for k in ("eta", "alpha", "gamma", "lam", "c_mm")
+        if getattr(args, k) is not None
     }
     return TrainConfig(
         dataset=args.dataset,
@@ -176,6 +184,7 @@ def _config(args: argparse.Namespace):
 
 def _check_model_and_loss(config) -> None:
     """Fail fast, as usage errors, on names and hyper-parameters the builders reject."""
+    from ..training.baselines import BASELINES, baseline_params
     from ..training.losses import build_loss
     from ..training.models import get_model
 
@@ -184,7 +193,10 @@ def _check_model_and_loss(config) -> None:
             raise ValueError(
                 f"model {config.model!r} takes feature vectors, not images; choose an image model"
             )
-        build_loss(config.loss, **config.loss_params)
+        if config.loss in BASELINES:
+            baseline_params(config.loss, config.loss_params)
+        else:
+            build_loss(config.loss, **config.loss_params)
     except ValueError as err:
         raise UsageError(str(err)) from None
 

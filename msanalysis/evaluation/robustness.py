@@ -143,6 +143,10 @@ def load_target(
 
 def objective_for(target: Target, objective: str):
     """An attack objective by name; ``'train-loss'`` is the checkpoint's own training loss."""
+    from ..training.baselines import BASELINES, baseline_objective
+
+    if objective == "train-loss" and target.loss in BASELINES:
+        return baseline_objective(target.loss, target.model)  # its head's loss, per sample
     if objective == "train-loss":
         return family_objective(target.loss, **target.loss_params)
     return objective

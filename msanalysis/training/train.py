@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from ..errors import UsageError
 from .accel import Accel, measured, resolve_accel
+from .baselines import build_criterion, load_model_state, with_baseline_head
 from .checkpoint import CheckpointError, atomic_write, read_checkpoint, save_checkpoint
 from .data import (
     DATASETS,
@@ -48,7 +49,6 @@ from .data import (
     to_float,
 )
 from .distributed import SINGLE_PROCESS, Dist, all_reduce_sum
-from .losses import build_loss
 from .models import build_model
 
 __all__ = ["TrainConfig", "build_network", "train_one_epoch", "evaluate", "fit", "load_checkpoint"]
@@ -99,12 +99,13 @@ class TrainConfig:
 def build_network(config: TrainConfig) -> nn.Module:
     """The untrained model of ``config``, sized for its dataset, normalisation inside."""
     spec = DATASETS[config.dataset]
-    return build_model(
+    net = build_model(
         config.model,
         num_classes=spec.num_classes,
         in_channels=spec.shape[0],
         normalize=config.dataset,
     )
+    return with_baseline_head(net, config.loss, config.loss_params)  # Table 2's baselines
 
 
 def train_one_epoch(
@@ -285,7 +286,7 @@ def _resume(
             f"{last} was made with {listed}: pass the same settings to resume, "
             "--no-resume to start over, or another --out"
         )
-    net.load_state_dict(checkpoint["model"])
+    load_model_state(net, checkpoint["model"], config.loss, origin=str(last))
     optimizer.load_state_dict(checkpoint["optimizer"])
     torch.set_rng_state(checkpoint["rng"]["torch"])  # older files also hold "cuda": unused
     state = _State(checkpoint["epoch"], checkpoint["metrics"], checkpoint["best"])
@@ -371,12 +372,12 @@ def fit(
     if compile_model:
         _check_shapes(config, len(train), dist)
     train, test = train.to(accel.device), test.to(accel.device)
-    loss_fn = build_loss(config.loss, **config.loss_params).to(accel.device)
     with torch.random.fork_rng(devices=[]):  # only the CPU generator is ever drawn from
         torch.manual_seed(config.seed)
         # On the device before the optimizer exists: a resumed optimizer's state then lands
         # beside the parameters (load_state_dict casts it to their device).
         net = accel.module(build_network(config))
+        loss_fn = build_criterion(config.loss, config.loss_params, net).to(accel.device)
         optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
         if resume and (out / "last.pt").exists():
             state = _resume(out, config, net, optimizer, dist)
@@ -447,7 +448,7 @@ def load_checkpoint(
     config = _stored_config(checkpoint, Path(path))
     try:
         model = build_network(config)
-        model.load_state_dict(checkpoint["model"])
+        load_model_state(model, checkpoint["model"], config.loss, origin=str(path))
         meta = {key: checkpoint[key] for key in ("epoch", "metrics", "best")}
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(

@@ -22,6 +22,7 @@ from ...registry import lookup
 from ..datasets_stats import ChannelStats, dataset_stats
 from .densenet import densenet121
 from .googlenet import googlenet
+from .head import HeadMixin, NormalizedNet
 from .mlp import mlp
 from .normalize import Normalize
 from .resnet import resnet18, resnet34
@@ -31,6 +32,8 @@ __all__ = [
     "ModelSpec",
     "MODELS",
     "Normalize",
+    "HeadMixin",
+    "NormalizedNet",
     "get_model",
     "build_model",
     "model_info",
@@ -124,7 +127,9 @@ def build_model(
       **options: extra keyword arguments of the architecture (``hidden`` for small-cnn, mlp).
 
     Returns:
-      ``nn.Sequential(Normalize, net)``, or the bare net when there is no normalisation.
+      ``NormalizedNet(Normalize, net)`` (an ``nn.Sequential``), or the bare net when there is
+      no normalisation; either has ``forward_features``, ``head`` and ``set_head``
+      (:mod:`~msanalysis.training.models.head`).
     """
     spec = get_model(name)
     if num_classes < 2:
@@ -138,7 +143,7 @@ def build_model(
     elif len(stats.mean) != channels:
         raise ValueError(f"normalize has {len(stats.mean)} channel(s) but in_channels={channels}")
     net = spec.factory(num_classes=num_classes, in_channels=channels, **options)
-    return net if stats is None else nn.Sequential(Normalize(stats.mean, stats.std), net)
+    return net if stats is None else NormalizedNet(Normalize(stats.mean, stats.std), net)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .head import HeadMixin
+
 
 class Bottleneck(nn.Module):
     def __init__(self, in_planes: int, growth_rate: int) -> None:
@@ -38,7 +40,7 @@ class Transition(nn.Module):
         return F.avg_pool2d(self.conv(F.relu(self.bn(x))), 2)
 
 
-class DenseNet(nn.Module):
+class DenseNet(HeadMixin, nn.Module):
     def __init__(
         self,
         num_blocks: tuple[int, int, int, int],
@@ -69,11 +71,14 @@ class DenseNet(nn.Module):
             *(Bottleneck(in_planes + i * self.growth_rate, self.growth_rate) for i in range(n))
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled penultimate features, (N, 1024)."""
         out = self.features(self.conv1(x))
         # Adaptive pool: kuangliu's avg_pool2d(out, 4) on 32x32 inputs, and it accepts 28x28.
-        out = F.adaptive_avg_pool2d(F.relu(self.bn(out)), 1).flatten(1)
-        return self.linear(out)
+        return F.adaptive_avg_pool2d(F.relu(self.bn(out)), 1).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x))
 
 
 def densenet121(*, num_classes: int = 10, in_channels: int = 3) -> DenseNet:

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .head import HeadMixin
+
 
 def _conv_bn_relu(in_planes: int, out_planes: int, kernel_size: int) -> list[nn.Module]:
     return [
@@ -49,7 +51,7 @@ class Inception(nn.Module):
         return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], 1)
 
 
-class GoogLeNet(nn.Module):
+class GoogLeNet(HeadMixin, nn.Module):
     def __init__(self, *, num_classes: int = 10, in_channels: int = 3) -> None:
         super().__init__()
         self.pre_layers = nn.Sequential(*_conv_bn_relu(in_channels, 192, 3))
@@ -65,15 +67,18 @@ class GoogLeNet(nn.Module):
         self.b5 = Inception(832, 384, 192, 384, 48, 128, 128)
         self.linear = nn.Linear(1024, num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled penultimate features, (N, 1024)."""
         out = self.b3(self.a3(self.pre_layers(x)))
         out = self.maxpool(out)
         out = self.e4(self.d4(self.c4(self.b4(self.a4(out)))))
         out = self.maxpool(out)
         out = self.b5(self.a5(out))
         # Adaptive pool: kuangliu's AvgPool2d(8) on 32x32 inputs, and it accepts 28x28.
-        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
-        return self.linear(out)
+        return F.adaptive_avg_pool2d(out, 1).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x))
 
 
 def googlenet(*, num_classes: int = 10, in_channels: int = 3) -> GoogLeNet:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .head import HeadMixin
 
-class MLP(nn.Module):
+
+class MLP(HeadMixin, nn.Module):
     """Linear(in_features, hidden) - ReLU - Linear(hidden, num_classes).
 
     Args:
@@ -21,8 +23,14 @@ class MLP(nn.Module):
             nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
         )
 
+    head_path = ("net", "2")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden layer's activations, (N, hidden)."""
+        return self.net[:-1](x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.head(self.forward_features(x))
 
 
 def mlp(*, num_classes: int = 2, in_channels: int = 2, hidden: int = 64) -> MLP:

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .head import HeadMixin
+
 
 class BasicBlock(nn.Module):
     expansion = 1
@@ -34,7 +36,7 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class ResNet(nn.Module):
+class ResNet(HeadMixin, nn.Module):
     """Four stages of BasicBlocks (64, 128, 256, 512 planes), ``num_blocks`` per stage."""
 
     def __init__(
@@ -57,11 +59,14 @@ class ResNet(nn.Module):
             self.in_planes = planes * BasicBlock.expansion
         return nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled penultimate features, (N, 512)."""
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
-        return self.linear(out)
+        return F.adaptive_avg_pool2d(out, 1).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.forward_features(x))
 
 
 def resnet18(*, num_classes: int = 10, in_channels: int = 3) -> ResNet:

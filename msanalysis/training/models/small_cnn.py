@@ -9,8 +9,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .head import HeadMixin
 
-class SmallCNN(nn.Module):
+
+class SmallCNN(HeadMixin, nn.Module):
     """conv3x3(32)-ReLU-pool2, conv3x3(64)-ReLU-pool2, dense(``hidden``)-ReLU, dense(classes)."""
 
     def __init__(self, *, num_classes: int = 10, in_channels: int = 1, hidden: int = 128) -> None:
@@ -31,8 +33,14 @@ class SmallCNN(nn.Module):
             nn.Linear(hidden, num_classes),
         )
 
+    head_path = ("classifier", "3")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden layer's activations, (N, hidden)."""
+        return self.classifier[:-1](self.features(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
+        return self.head(self.forward_features(x))
 
 
 def small_cnn(*, num_classes: int = 10, in_channels: int = 1, hidden: int = 128) -> SmallCNN:
