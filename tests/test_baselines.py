@@ -7,15 +7,15 @@ import json
 import multiprocessing
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import torch
-from test_train import (
-    _run_slowly,
+from training_helpers import (
     assert_same_weights,
-    data_dir,  # noqa: F401  (the module-scoped fixture of tiny Fashion-MNIST files)
     read_metrics,
     run_in_this_process,
+    run_slowly,
     weights,
     without_timing,
 )
@@ -31,7 +31,7 @@ from msanalysis.evaluation.baselines import (
     summarise_baselines,
     to_markdown,
 )
-from msanalysis.evaluation.tables import paper_tables
+from msanalysis.paper import quoted_tables
 from msanalysis.training.baselines import (
     BASELINES,
     CenterHead,
@@ -44,6 +44,13 @@ from msanalysis.training.baselines import (
 from msanalysis.training.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from msanalysis.training.models import MODELS, build_model
 from msanalysis.training.train import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, write_patch_task) -> Path:
+    """Tiny Fashion-MNIST files (the patch task of tests/conftest.py)."""
+    return write_patch_task(tmp_path_factory.mktemp("data"), n_train=96, n_test=40)
+
 
 K, D = 4, 6
 
@@ -253,7 +260,7 @@ def test_baseline_trains_resumes_after_a_kill_and_is_attacked(loss, data_dir, tm
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     run_in_this_process(_train_args(data_dir, reference, loss, "--epochs", "2"))
     proc = multiprocessing.get_context("fork").Process(
-        target=_run_slowly, args=(_train_args(data_dir, killed, loss, "--epochs", "2"),)
+        target=run_slowly, args=(_train_args(data_dir, killed, loss, "--epochs", "2"),)
     )
     proc.start()
     try:
@@ -315,7 +322,7 @@ def _fake_results(acc, n: int = 1000) -> dict:
 
 
 def test_ranking_sentence_is_computed_from_the_means():
-    quoted = paper_tables()["table2"]["accuracy"]
+    quoted = quoted_tables()["table2"]["accuracy"]
     as_paper = lambda loss, row: quoted[PAPER_NAMES[loss]][row] / 100  # noqa: E731
     summary = summarise_baselines(_fake_results(as_paper), seeds=[0])
     sentence = ranking_sentence(summary, "worst")

@@ -12,6 +12,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from training_helpers import (
+    TIMING,
+    assert_same_weights,
+    read_metrics,
+    run_in_this_process,
+    run_slowly,
+    weights,
+    without_timing,
+)
 
 from msanalysis import cli
 from msanalysis.errors import UsageError
@@ -38,7 +47,6 @@ CONFIG = TrainConfig(
     batch_size=16,
     seed=3,
 )
-TIMING = ("seconds", "images_per_s")
 # Every test names its device: on a machine with a CUDA build, "auto" would initialise CUDA,
 # and the tests below that fork (SIGKILL resume, two gloo processes) must not inherit that.
 CPU = resolve_accel("cpu")
@@ -49,23 +57,6 @@ def data_dir(tmp_path_factory, write_patch_task) -> Path:
     """A learnable 28x28 task: class k has a bright 7x7 patch at one of 10 positions, plus noise."""
     root = write_patch_task(tmp_path_factory.mktemp("data"), n_train=96, n_test=40)
     return root
-
-
-def weights(path: Path) -> dict[str, torch.Tensor]:
-    return read_checkpoint(path)["model"]
-
-
-def without_timing(metrics: list[dict]) -> list[dict]:
-    return [{k: v for k, v in m.items() if k not in TIMING} for m in metrics]
-
-
-def assert_same_weights(a: dict, b: dict, **tol) -> None:
-    assert a.keys() == b.keys()
-    for k in a:
-        if tol:
-            torch.testing.assert_close(a[k], b[k], **tol, msg=lambda m, k=k: f"{k}: {m}")
-        else:
-            assert torch.equal(a[k], b[k]), k
 
 
 def test_train_one_epoch_equals_a_plain_loop(data_dir):
@@ -249,28 +240,6 @@ def train_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--data-dir", str(data_dir), "--out", str(out), *CLI_ARGS, *extra]
 
 
-def run_in_this_process(args: list[str]) -> None:
-    """The CLI in this process, on one thread like the child processes (same float reductions)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        assert cli.main(args) == 0
-    finally:
-        torch.set_num_threads(threads)
-
-
-def read_metrics(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
-
-
-def _run_slowly(args: list[str]) -> None:
-    """A training process that sleeps after each batch (the test-only hook), so that it can be
-    killed mid-epoch."""
-    os.environ["MSANALYSIS_TEST_BATCH_DELAY"] = "0.15"
-    torch.set_num_threads(1)
-    sys.exit(cli.main(args))
-
-
 def test_killed_run_resumes_without_losing_or_repeating_an_epoch(
     data_dir, tmp_path, kill_once_written
 ):
@@ -280,7 +249,7 @@ def test_killed_run_resumes_without_losing_or_repeating_an_epoch(
     # A forked child process (no second torch import); 6 batches per epoch at 0.15 s each:
     # killed 0.3 s after epoch 1's metrics appear.
     args = train_args(data_dir, killed, "--epochs", "3")
-    exitcode = kill_once_written(_run_slowly, args, killed / "metrics.jsonl", delay=0.3)
+    exitcode = kill_once_written(run_slowly, args, killed / "metrics.jsonl", delay=0.3)
     assert exitcode == -signal.SIGKILL
     assert read_checkpoint(killed / "last.pt")["epoch"] == 1  # killed during epoch 2
     run_in_this_process(train_args(data_dir, killed, "--epochs", "3"))

@@ -23,7 +23,8 @@ from typing import Any
 
 import torch
 
-from .tables import TABLE_ATTACKS, checkpoint_path, paper_tables
+from ..paper import quoted_tables
+from .tables import TABLE_ATTACKS, checkpoint_path
 
 __all__ = [
     "BASELINE_LOSSES",
@@ -229,7 +230,7 @@ def _ranking(summary: list[dict[str, Any]], row: str, objective: str) -> list[st
 
 def ranking_sentence(summary: list[dict[str, Any]], objective: str) -> str:
     """Whether the paper's order of the five losses holds in each row, computed from the means."""
-    quoted = paper_tables()["table2"]["accuracy"]
+    quoted = quoted_tables()["table2"]["accuracy"]
     same, rows_seen, ms_first = 0, 0, 0
     parts = []
     for row in ROWS:
@@ -273,7 +274,7 @@ def _diff(entry: dict[str, Any] | None) -> str:
 def to_markdown(results: dict[str, Any], *, seeds: list[int]) -> str:
     """The table (ours beside the paper's quoted column) and the ranking sentences."""
     summary = summarise_baselines(results, seeds=seeds)
-    quoted = paper_tables()["table2"]
+    quoted = quoted_tables()["table2"]
     cfg = results["config"]
     objectives = _objectives(results["cells"])
     find = {(e["loss"], e["row"], e["objective"]): e for e in summary}
