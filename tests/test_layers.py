@@ -21,7 +21,7 @@ LAYERS = {
     "numeric": 2,
     "simulate": 2,
     "sweep": 2,
-    "claims": 2,
+    "ledger": 2,
     "proofs": 2,
     "training": 3,
     "attacks": 3,

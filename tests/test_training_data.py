@@ -167,7 +167,7 @@ def test_missing_data_says_what_where_and_how(tmp_path):
         load_dataset("mnist", "test", data_dir=tmp_path)
 
 
-def test_a_named_root_is_the_only_one_looked_in(tmp_path, monkeypatch):
+def test_a_named_root_is_the_only_one_looked_in(write_mnist_like, tmp_path, monkeypatch):
     """--data-dir (or $MSANALYSIS_DATA_DIR) that lacks the data is an error, never a silent
     fall back to /usr/share/datasets (which holds Fashion-MNIST on a Debian machine)."""
     monkeypatch.delenv("MSANALYSIS_DATA_DIR", raising=False)

@@ -334,6 +334,7 @@ class FusedFamilyLoss(torch.autograd.Function):
         derivative: LogXiDerivative,
         check_finite: bool,
     ) -> torch.Tensor:
+        """The reduced loss, evaluated once from the definition; saves what backward needs."""
         x = logits.float() if logits.dtype in (torch.float16, torch.bfloat16) else logits
         index = target.unsqueeze(-1)
         base, log_z = _log_softmax_parts(x)
@@ -352,6 +353,7 @@ class FusedFamilyLoss(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        """dℓ/do = ξ ℓ'(ξ)(e_y − p) per sample, scaled by the reduction's weights."""
         base, log_z, index, minus_a, b, logits = ctx.saved_tensors
         g = grad_out if ctx.scale is None else grad_out * ctx.scale  # () or (N,)
         b_g = (b * g).unsqueeze(-1)
