@@ -18,7 +18,7 @@ Exact and float64 analysis, torch-free (imports: losses, foundations):
   numeric         - the numpy form of the losses and its cross-checks.
   simulate        - full-batch GD on small linear models (Theorems 1-3 in practice).
   sweep           - the η threshold found by vectorised GD on a grid of η.
-  ledger          - the claims ledger: each claim of the paper, derived and judged (rule.py: one verdict rule).
+  ledger          - the claims ledger: each claim derived and judged by one rule (rule.py).
   proofs          - the ledger's derivations written out as Markdown.
 
 Networks, torch (imports: the layers above):
