@@ -51,6 +51,7 @@ import torch
 
 from ..errors import InputError, UsageError
 from ..losses import LOSSES, get_loss
+from ..registry import unknown_name
 from ..training.accel import Accel, resolve_accel
 from .variants import ROW_SETS, VARIANTS, AttackRow, attack_model, expand_rows
 
@@ -258,7 +259,7 @@ def study_from_mapping(data: Mapping[str, Any], *, where: str = "study") -> Stud
 def _choose(where: str, what: str, names: Any, known: Any) -> None:
     for name in names:
         if name not in known:
-            raise UsageError(f"{where}: unknown {what} {name!r}; choose one of: {', '.join(known)}")
+            raise UsageError(f"{where}: {unknown_name(name, known, kind=what)}")
 
 
 def _loss_setting(where: str, entry: Any) -> LossSetting:
