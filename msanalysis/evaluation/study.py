@@ -486,6 +486,7 @@ def _evaluate_missing(study: Study, results: dict[str, Any], opts: RunOptions) -
             path, limit=study.eval_limit, data_dir=opts.data_dir, device=opts.device
         )
         clean = correct_under(target.model, target.images, target.labels)
+        epoch = _epoch_of(path)  # once per checkpoint, not once per cell
         for cell in cells:
             variant = VARIANTS[cell.variant]
             seen = attack_model(variant, target.attack_model)
@@ -515,7 +516,7 @@ def _evaluate_missing(study: Study, results: dict[str, Any], opts: RunOptions) -
                 "n": len(ok),
                 "bits": pack_bits(ok),
                 "checkpoint": str(path),
-                "epoch": _epoch_of(path),
+                "epoch": epoch,
                 "attack": attack.settings()
                 | {"class": type(attack).__name__, "seed": getattr(attack, "seed", None)},
                 "seconds": round(time.perf_counter() - start, 1),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
@@ -158,8 +157,3 @@ def attack_model(variant: Variant, model: nn.Module) -> tuple[nn.Module, float] 
         return None
     seen = variant.wrap(model) if variant.wrap is not None else model
     return seen, input_std(model) if variant.scale_eps else 1.0
-
-
-def describe(variant: Variant, row: AttackRow) -> dict[str, Any]:
-    """Plain settings for the results file."""
-    return {"variant": variant.name, "row": row.name, "kind": row.kind, "steps": row.steps}
