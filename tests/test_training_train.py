@@ -98,6 +98,45 @@ def test_fit_writes_metrics_and_checkpoints_that_reload(data_dir, tmp_path):
         assert again["test_loss"] == pytest.approx(lines[epoch - 1]["test_loss"], rel=1e-6)
 
 
+def test_a_nan_in_an_epoch_fails_that_epoch_once_and_keeps_the_previous_checkpoint(
+    data_dir, tmp_path, monkeypatch
+):
+    """fit checks the loss through the deferred device flag (no host sync per step): a NaN
+    weight from the second epoch's first step on raises at that epoch's end, for a family loss
+    and a baseline head alike, and last.pt stays the first epoch's."""
+    import msanalysis.training.train as train_module
+
+    modes = []
+    build = train_module.build_criterion
+
+    def spy(*args, **kwargs):
+        modes.append(kwargs.get("check_values"))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "build_criterion", spy)
+    for loss, params in (("ms", {"eta": 1.5}), ("mmc", {})):
+        config = dataclasses.replace(CONFIG, loss=loss, loss_params=params)
+        out = tmp_path / loss
+        nets = []
+
+        def poison(epoch: int, step: int, nets=nets) -> None:
+            if epoch == 1 and step == 0:
+                with torch.no_grad():
+                    next(nets[0].parameters()).fill_(float("nan"))
+
+        real_prepare = train_module._prepare
+        monkeypatch.setattr(
+            train_module,
+            "_prepare",
+            lambda net, *a, real=real_prepare, nets=nets: (nets.append(net), real(net, *a))[1],
+        )
+        with pytest.raises(ValueError, match=r"epoch 2: the training loss was NaN/inf"):
+            fit(config, out, data_dir=data_dir, accel=CPU, progress=False, after_batch=poison)
+        assert read_checkpoint(out / "last.pt")["epoch"] == 1
+        assert [m["epoch"] for m in read_metrics(out)] == [1]
+    assert modes == ["deferred", "deferred"]
+
+
 def test_resume_continues_bit_identically(data_dir, tmp_path):
     full = fit(CONFIG, tmp_path / "full", data_dir=data_dir, accel=CPU, progress=False)
     fit(

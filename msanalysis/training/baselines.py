@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import CheckpointError
-from .losses import build_loss, check_logits_target
+from .losses import CheckedLoss, CheckValues, build_loss, check_logits_target
 
 __all__ = [
     "BASELINES",
@@ -250,19 +250,28 @@ def with_baseline_head(net: nn.Module, loss: str, params: Mapping[str, float]) -
     return net
 
 
-class HeadLoss(nn.Module):
-    """A head's per-sample training loss, reduced as ``nn.CrossEntropyLoss`` does ('mean')."""
+class HeadLoss(CheckedLoss):
+    """A head's per-sample training loss, reduced as ``nn.CrossEntropyLoss`` does ('mean').
 
-    def __init__(self, per_sample: PerSampleLoss, name: str) -> None:
-        super().__init__()
+    ``check_values`` as :class:`~msanalysis.training.losses.FamilyLoss`: 'eager' raises on a
+    NaN/inf loss at once, 'deferred' records it in :meth:`nonfinite_seen`, 'off' neither.
+    """
+
+    def __init__(
+        self, per_sample: PerSampleLoss, name: str, *, check_values: CheckValues = "eager"
+    ) -> None:
+        super().__init__(check_values)
         self.per_sample, self.name = per_sample, name
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        check_logits_target(logits, target, check_values=False)
+        eager = self.check_values == "eager"
+        check_logits_target(logits, target, check_values=eager)
         loss = self.per_sample(logits, target)
-        if not torch.isfinite(loss).all():
+        if eager and not torch.isfinite(loss).all():
             raise ValueError(f"{self.name} loss is NaN/inf")
-        return loss.mean()
+        out = loss.mean()
+        self._record(out)
+        return out
 
 
 def _head_of(model: nn.Module) -> nn.Module:
@@ -270,18 +279,25 @@ def _head_of(model: nn.Module) -> nn.Module:
     return inner.head
 
 
-def build_criterion(loss: str, params: Mapping[str, float], net: nn.Module) -> nn.Module:
+def build_criterion(
+    loss: str,
+    params: Mapping[str, float],
+    net: nn.Module,
+    *,
+    check_values: CheckValues = "eager",
+) -> CheckedLoss:
     """The training criterion (logits, target) -> scalar of ``loss`` on ``net``.
 
     A baseline's criterion is its head's loss (the head must be installed by
     :func:`with_baseline_head`); any other name is the family's :func:`build_loss`.
+    ``check_values`` is passed on (see :class:`~msanalysis.training.losses.CheckedLoss`).
     """
     if loss not in BASELINES:
-        return build_loss(loss, **params)
+        return build_loss(loss, check_values=check_values, **params)
     head = _head_of(net)
     if not hasattr(head, "per_sample_loss"):
         raise ValueError(f"the model has no {loss} head (use with_baseline_head first)")
-    return HeadLoss(head.per_sample_loss, loss)
+    return HeadLoss(head.per_sample_loss, loss, check_values=check_values)
 
 
 def baseline_objective(loss: str, model: nn.Module) -> PerSampleLoss:

@@ -51,6 +51,7 @@ __all__ = [
     "check_logits_target",
     "check_finite_loss",
     "ThresholdWarning",
+    "CheckedLoss",
     "FamilyLoss",
     "CrossEntropy",
     "Focal",
@@ -222,6 +223,35 @@ def _check_mode(check_values: CheckValues) -> str:
     return mode
 
 
+class CheckedLoss(nn.Module):
+    """A loss module's value-check mode (see the module docstring) and its deferred flag.
+
+    Subclasses call :meth:`_record` on their output; in 'deferred' mode it adds 0 times the
+    output to a device flag, so one NaN/inf turns the flag NaN without a host synchronisation.
+    """
+
+    def __init__(self, check_values: CheckValues) -> None:
+        super().__init__()
+        self.check_values = _check_mode(check_values)
+        self.register_buffer("_nonfinite", torch.zeros(()), persistent=False)
+
+    def _record(self, out: torch.Tensor) -> None:
+        if self.check_values == "deferred":
+            self._nonfinite.add_(out.detach() if out.dim() == 0 else out.detach().sum(), alpha=0)
+
+    def nonfinite_seen(self) -> torch.Tensor:
+        """0-d bool tensor, on the loss's device: a non-finite loss since the last reset.
+
+        Recorded in 'deferred' mode only. Reading it (``bool(...)``) is the one host
+        synchronisation; a training loop does it once per epoch.
+        """
+        return ~torch.isfinite(self._nonfinite)
+
+    def reset_nonfinite(self) -> None:
+        """Clear the flag of :meth:`nonfinite_seen`."""
+        self._nonfinite.zero_()
+
+
 # --------------------------------------------------------------------------------------
 # The fused loss: forward from the definition, backward from dℓ/do = ξ ℓ'(ξ) (e_y - p).
 # --------------------------------------------------------------------------------------
@@ -371,7 +401,7 @@ class FusedFamilyLoss(torch.autograd.Function):
 # --------------------------------------------------------------------------------------
 
 
-class FamilyLoss(nn.Module):
+class FamilyLoss(CheckedLoss):
     """Any loss of :data:`msanalysis.losses.LOSSES` with the interface of nn.CrossEntropyLoss.
 
     .. math:: L = \\frac{\\sum_i w_{y_i}\\,\\ell(\\xi_i)}{\\sum_i w_{y_i}} \\quad(\\text{'mean'}),
@@ -415,15 +445,13 @@ class FamilyLoss(nn.Module):
         fused: bool = True,
         **params: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(check_values)
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"reduction={reduction!r}: expected 'mean', 'sum' or 'none'")
-        self.check_values, self.fused = _check_mode(check_values), bool(fused)
+        self.fused = bool(fused)
         self.name, self.params, self._loss_fn, self.binary_only = self._bind(name, params)
         self.reduction = reduction
         self.register_buffer("weight", _checked_weight(weight))
-        # Non-finite losses seen in 'deferred' mode: a sum of 0 * loss, NaN once one was not.
-        self.register_buffer("_nonfinite", torch.zeros(()), persistent=False)
         self._derivative = (
             derived_log_xi_derivative(self.name, self.params, self._loss_fn) if self.fused else None
         )
@@ -454,23 +482,8 @@ class FamilyLoss(nn.Module):
             if eager:
                 check_finite_loss(loss, logits)
             out = _reduce(loss, target, self.weight, self.reduction)[0]
-        if self.check_values == "deferred":  # adds 0, or NaN for a NaN/inf: no host sync
-            self._nonfinite.add_(
-                out.detach() if out.dim() == 0 else (out.detach() * 0).sum(), alpha=0
-            )
+        self._record(out)
         return out
-
-    def nonfinite_seen(self) -> torch.Tensor:
-        """0-d bool tensor, on the loss's device: a non-finite loss since the last reset.
-
-        Recorded in 'deferred' mode only. Reading it (``bool(...)``) is the one host
-        synchronisation; a training loop does it once per epoch.
-        """
-        return ~torch.isfinite(self._nonfinite)
-
-    def reset_nonfinite(self) -> None:
-        """Clear the flag of :meth:`nonfinite_seen`."""
-        self._nonfinite.zero_()
 
     def extra_repr(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())

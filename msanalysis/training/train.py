@@ -49,6 +49,7 @@ from .data import (
     to_float,
 )
 from .distributed import SINGLE_PROCESS, Dist, all_reduce_sum
+from .losses import CheckedLoss
 from .models import build_model
 
 __all__ = ["TrainConfig", "build_network", "train_one_epoch", "evaluate", "fit", "load_checkpoint"]
@@ -143,7 +144,11 @@ def train_one_epoch(
         drop_last=config.drop_last,
         device=accel.device,
     )
-    totals = torch.zeros(3, dtype=torch.float64, device=accel.device)  # loss sum, correct, images
+    checked = isinstance(loss_fn, CheckedLoss) and loss_fn.check_values == "deferred"
+    if checked:
+        loss_fn.reset_nonfinite()
+    # loss sum, correct, images, and (last) 1 where this process saw a non-finite loss
+    totals = torch.zeros(4, dtype=torch.float64, device=accel.device)
     bar = tqdm(
         batches,
         total=len(data) // config.batch_size
@@ -171,7 +176,14 @@ def train_one_epoch(
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
         if after_batch is not None:
             after_batch(epoch, step)
-    loss_sum, correct, seen = all_reduce_sum(totals, dist).tolist()
+    if checked:  # the epoch's one read of the deferred flag, summed over processes below
+        totals[3] = loss_fn.nonfinite_seen().double()
+    loss_sum, correct, seen, nonfinite = all_reduce_sum(totals, dist).tolist()
+    if nonfinite:
+        raise ValueError(
+            f"epoch {epoch + 1}: the training loss was NaN/inf at some step (non-finite logits: "
+            "a diverged run or bad input); this epoch is not saved, the last checkpoint stays"
+        )
     if seen == 0:
         raise ValueError(
             f"epoch {epoch + 1} has no training batch: {len(data)} images, batch size "
@@ -377,7 +389,10 @@ def fit(
         # On the device before the optimizer exists: a resumed optimizer's state then lands
         # beside the parameters (load_state_dict casts it to their device).
         net = accel.module(build_network(config))
-        loss_fn = build_criterion(config.loss, config.loss_params, net).to(accel.device)
+        # Labels were checked at load; a NaN/inf loss is read once per epoch, not per step.
+        loss_fn = build_criterion(config.loss, config.loss_params, net, check_values="deferred").to(
+            accel.device
+        )
         optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
         if resume and (out / "last.pt").exists():
             state = _resume(out, config, net, optimizer, dist)
