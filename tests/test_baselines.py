@@ -23,14 +23,9 @@ from training_helpers import (
 from msanalysis import cli
 from msanalysis.attacks import PGD
 from msanalysis.attacks.evaluate import correct_under
-from msanalysis.evaluation.baselines import (
-    PAPER_NAMES,
-    paired_differences,
-    ranking_sentence,
-    run_baselines,
-    summarise_baselines,
-    to_markdown,
-)
+from msanalysis.evaluation.baselines import PAPER_NAMES, ranking_sentence, summary, to_markdown
+from msanalysis.evaluation.robustness import pack_bits
+from msanalysis.evaluation.study import eval_cells, study_from_mapping
 from msanalysis.paper import quoted_tables
 from msanalysis.training.baselines import (
     BASELINES,
@@ -201,6 +196,23 @@ class _Wrap(torch.nn.Module):
 # ------------------------------------------------------------------------------ bad input
 
 
+def test_head_loss_checks_values_as_family_losses_do():
+    """eager raises on a NaN loss, deferred records it on the device until reset, off neither."""
+    net = with_baseline_head(build_model("small-cnn"), "mmc", {})
+    logits, target = torch.full((2, 10), float("nan")), torch.tensor([0, 1])
+    with pytest.raises(ValueError, match="mmc loss is NaN/inf"):
+        build_criterion("mmc", {}, net)(logits, target)
+    deferred = build_criterion("mmc", {}, net, check_values="deferred")
+    deferred(torch.zeros(2, 10), target)
+    assert not bool(deferred.nonfinite_seen())
+    deferred(logits, target)
+    assert bool(deferred.nonfinite_seen())
+    deferred.reset_nonfinite()
+    assert not bool(deferred.nonfinite_seen())
+    off = build_criterion("mmc", {}, net, check_values="off")
+    assert torch.isnan(off(logits, target)) and not bool(off.nonfinite_seen())
+
+
 def test_unknown_parameter_and_wrong_feature_dim_are_named():
     with pytest.raises(ValueError, match=r"mmc takes c_mm; got unknown parameter\(s\) eta"):
         baseline_params("mmc", {"eta": 1.5})
@@ -295,70 +307,104 @@ def test_baseline_trains_resumes_after_a_kill_and_is_attacked(loss, data_dir, tm
 # ------------------------------------------------------------------------------ the table
 
 
-def test_paired_differences_t_interval():
-    """Per-seed differences +0.1, +0.2, +0.3: mean 0.2, half-width t(0.975, 2)·0.1/sqrt(3)."""
-    from scipy import stats
-
-    ones = torch.ones(10, dtype=torch.bool)
-    model = [torch.arange(10) < k for k in (2, 3, 4)]
-    ref = [torch.arange(10) < 1] * 3
-    out = paired_differences(model, ref)
-    assert out["diff"] == pytest.approx(0.2)
-    assert out["half_width"] == pytest.approx(stats.t.ppf(0.975, 2) * 0.1 / 3**0.5)
-    assert paired_differences([ones], [ones])["half_width"] is None
+TABLE2_ROWS = ("pgd10@8/255", "pgd50@8/255", "pgd10@16/255", "pgd50@16/255")
 
 
-def _fake_results(acc, n: int = 1000) -> dict:
-    """Results where a loss is correct on the first acc(loss, row)·n images of a row."""
+def _baselines_study(tmp_path, seeds=(0,)):
+    return study_from_mapping(
+        {
+            "name": "fake",
+            "dataset": "fashion-mnist",
+            "models": ["small-cnn"],
+            "losses": [{"name": n} for n in PAPER_NAMES],
+            "seeds": list(seeds),
+            "epochs": [3],
+            "attacks": ["table2"],
+            "variants": ["standard", "margin"],
+            "runs": str(tmp_path / "runs"),
+            "results": str(tmp_path / "results.json"),
+        }
+    )
+
+
+def _fake_results(study, acc, n: int = 1000) -> dict:
+    """Results where a loss is correct on the first acc(loss, row, seed)·n images of a row,
+    under every objective."""
     cells = {}
-    for loss in PAPER_NAMES:
-        cells[f"{loss}/s0/clean"] = {"correct": "1" * n}
-        for row in ("pgd10@8/255", "pgd50@8/255", "pgd10@16/255", "pgd50@16/255"):
-            k = round(acc(loss, row) * n)
-            bits = "1" * k + "0" * (n - k)
-            for obj in ("ce", "margin"):
-                cells[f"{loss}/s0/{row}/{obj}"] = {"correct": bits}
-    return {"config": {"dataset": "fashion-mnist", "model": "small-cnn"}, "cells": cells}
+    for cell in eval_cells(study):
+        k = round(acc(cell.train.loss.name, cell.row.name, cell.train.seed) * n)
+        bits = torch.arange(n) < k
+        cells[cell.key] = {"applies": True, "n": n, "correct": k, "bits": pack_bits(bits)}
+    return {"cells": cells}
 
 
-def test_ranking_sentence_is_computed_from_the_means():
+def test_ranking_sentence_is_computed_from_the_means(tmp_path):
+    study = _baselines_study(tmp_path)
     quoted = quoted_tables()["table2"]["accuracy"]
-    as_paper = lambda loss, row: quoted[PAPER_NAMES[loss]][row] / 100  # noqa: E731
-    summary = summarise_baselines(_fake_results(as_paper), seeds=[0])
-    sentence = ranking_sentence(summary, "worst")
+    as_paper = lambda loss, row, seed: quoted[PAPER_NAMES[loss]][row] / 100  # noqa: E731
+    entries = summary(study, _fake_results(study, as_paper))
+    sentence = ranking_sentence(entries, "worst")
     assert "ranking survives (same order in 4 of 4 rows; MS first in 4 of 4)" in sentence
     order = {"ms": 0.005, "mmc": 0.4, "lgm": 0.3, "center": 0.2, "ce": 0.1}
-    flipped = lambda loss, row: order[loss]  # noqa: E731
-    summary = summarise_baselines(_fake_results(flipped), seeds=[0])
-    sentence = ranking_sentence(summary, "ce")
+    flipped = lambda loss, row, seed: order[loss]  # noqa: E731
+    results = _fake_results(study, flipped)
+    sentence = ranking_sentence(summary(study, results), "ce")
     assert "does not survive (same order in 0 of 4 rows; MS first in 0 of 4)" in sentence
     assert "ours MMC > L-GM > Center loss > SCE (ce) > MS" in sentence
-    markdown = to_markdown(_fake_results(flipped), seeds=[0])
-    assert "| MS | 0 | pgd10@8/255 | 0.50 | -9.50 | 0.50 | -9.50 | 47.8 |" in markdown
+    markdown = to_markdown(study, results)
+    assert "| small-cnn | 3 | MS | pgd10@8/255 | 0.50 | -9.50 (paired ±" in markdown
+    assert "| small-cnn | 3 | SCE (ce) | pgd10@8/255 | 10.00 |  | 10.00 |  |" in markdown
 
 
-def test_baselines_command_runs_and_resumes(data_dir, tmp_path):  # noqa: F811
-    runs = tmp_path / "runs"
-    for loss in ("ce", "mmc"):
-        out = runs / f"fashion-mnist-small-cnn-{loss}-s1"
-        run_in_this_process(_train_args(data_dir, out, loss, "--epochs", "1"))
-    args = ["--runs", str(runs), "--data-dir", str(data_dir), "--seeds", "1", "--limit", "8"]
+def test_differences_over_seeds_are_called_only_outside_their_t_interval(tmp_path):
+    """MMC above CE by 10, 20, 30 points over three seeds: mean +20 with the t-interval
+    t(0.975, 2)·10/sqrt(3) = 24.8, which includes 0, so no difference is called; MS below CE by
+    exactly 5 points in every seed: an interval of width 0 excluding 0, called lower."""
+    from scipy import stats
+
+    study = _baselines_study(tmp_path, seeds=(0, 1, 2))
+    gap = {"mmc": lambda s: 0.1 * (s + 1), "ms": lambda s: -0.05}
+    results = _fake_results(study, lambda loss, row, s: 0.4 + gap.get(loss, lambda s: 0)(s))
+    find = {(e["loss"], e["row"], e["objective"]): e for e in summary(study, results)}
+    mmc = find[("mmc", "pgd10@8/255", "ce")]["vs_reference"].difference
+    half = stats.t.ppf(0.975, 2) * 0.1 / 3**0.5
+    assert mmc.mean == pytest.approx(0.2) and mmc.high - mmc.mean == pytest.approx(half)
+    assert find[("mmc", "pgd10@8/255", "worst")]["vs_reference"].verdict == "no difference"
+    assert find[("ms", "pgd10@8/255", "worst")]["vs_reference"].verdict == "lower"
+
+
+def test_the_worst_case_counts_a_sample_only_if_every_objective_fails_on_it(tmp_path):
+    study = _baselines_study(tmp_path)
+    results = _fake_results(study, lambda loss, row, seed: 0.5, n=8)
+    for cell in eval_cells(study):  # margin breaks the first two images the ce attack missed
+        if cell.variant == "margin":
+            bits = torch.tensor([0, 0, 1, 1, 1, 1, 0, 0], dtype=torch.bool)
+            results["cells"][cell.key] |= {"bits": pack_bits(bits), "correct": 4}
+    find = {(e["loss"], e["row"], e["objective"]): e for e in summary(study, results)}
+    assert find[("mmc", "pgd50@16/255", "ce")]["accuracy"].mean == 0.5
+    assert find[("mmc", "pgd50@16/255", "worst")]["accuracy"].mean == 0.25
+
+
+def test_baselines_command_trains_attacks_and_resumes(data_dir, tmp_path):  # noqa: F811
     results_path = tmp_path / "table" / "results.json"
-    assert cli.main(["baselines", *args, "--out", str(tmp_path / "table"), "--no-progress"]) == 0
+    args = [
+        "baselines",
+        "--losses", "ce", "mmc",
+        "--seeds", "1",
+        "--epochs", "1",
+        "--eval-limit", "8",
+        "--runs", str(tmp_path / "runs"),
+        "--results", str(results_path),
+        "--data-dir", str(data_dir),
+        "--device", "cpu",
+        "--no-progress",
+    ]  # fmt: skip
+    assert cli.main(args) == 0
     cells = json.loads(results_path.read_text())["cells"]
-    assert len(cells) == 2 * (1 + 4 * 3)  # 2 losses x (clean + 4 rows x 3 objectives)
-    assert all(len(c["correct"]) == 8 for c in cells.values())
-    again = run_baselines(
-        runs=runs,
-        dataset="fashion-mnist",
-        model="small-cnn",
-        losses=["ce", "mmc"],
-        seeds=[1],
-        objectives=["ce", "margin", "dlr"],
-        results_path=results_path,
-        limit=8,
-        data_dir=str(data_dir),
-        progress=False,
-    )
-    assert again["cells"] == cells  # nothing recomputed
-    assert "| MMC | 1 | pgd50@16/255 |" in (tmp_path / "table" / "baselines.md").read_text()
+    assert len(cells) == 2 * 4 * 3  # 2 losses x 4 rows x 3 objectives
+    assert all(c["n"] == 8 for c in cells.values())
+    before = results_path.read_bytes()
+    assert cli.main(args) == 0
+    assert results_path.read_bytes() == before  # nothing recomputed
+    markdown = (tmp_path / "table" / "results.md").read_text()
+    assert "| small-cnn | 1 | MMC | pgd50@16/255 |" in markdown

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from msanalysis import cli
-from msanalysis.evaluation.tables import to_csv, to_markdown
+from msanalysis.evaluation.robustness import unpack_bits
 from msanalysis.training.accel import resolve_accel
 from msanalysis.training.train import TrainConfig, fit
 
@@ -70,9 +70,13 @@ def test_attack_command_writes_accuracies(runs, tmp_path, capsys):
         result["attacks"]["pgd"]["settings"]["steps"] == 40
         and result["attacks"]["fgsm"]["settings"]["eps"] == 0.007
     )
+    clean = unpack_bits(result["clean_bits"], 16)
+    assert clean.sum() == result["clean_correct"]
     for attack in result["attacks"].values():  # robust implies clean-correct
         assert 0 <= attack["correct"] <= result["clean_correct"]
         assert attack["n"] == 16 and attack["accuracy"] == attack["correct"] / 16  # exact
+        bits = unpack_bits(attack["bits"], 16)  # per sample, for paired statistics
+        assert bits.sum() == attack["correct"] and not (bits & ~clean).any()
     assert result["clean_accuracy"] == result["clean_correct"] / 16
     assert result["data"] == str(data / "fashion-mnist")
     head = capsys.readouterr().out.splitlines()[0]
@@ -88,59 +92,46 @@ def test_attack_names_a_loss_without_parameters_plainly(runs, capsys):
     assert "small-cnn trained with ce; n=4," in capsys.readouterr().out
 
 
-def test_committed_table_results_still_read(capsys):
-    """The committed results/ files predate the integer counts: the readers still accept them."""
-    root = Path(__file__).resolve().parents[1] / "results" / "fashion-mnist"
-    for table in ("table1", "table2"):
-        results = json.loads((root / f"{table}-results.json").read_text())
-        assert to_markdown(results) == (root / f"{table}.md").read_text()
-        assert to_csv(results) == (root / f"{table}.csv").read_text()
-
-
-def test_table1_is_resumable_cell_by_cell(runs, tmp_path, monkeypatch, capsys):
-    data, out = runs
-    args = [
-        "table1",
-        "--runs",
-        str(out),
-        "--out",
-        str(tmp_path),
-        "--limit",
-        "8",
-        "--data-dir",
-        str(data),
+def _table_args(data: Path, tmp_path: Path, table: str = "table1") -> list[str]:
+    return [
+        table,
+        "--losses", "ce", "ms:eta=1.5",
+        "--seeds", "0",
+        "--epochs", "1",
+        "--eval-limit", "8",
+        "--runs", str(tmp_path / "runs"),
+        "--results", str(tmp_path / "t.json"),
+        "--data-dir", str(data),
+        "--device", "cpu",
         "--no-progress",
-        "--device",
-        "cpu",
-    ]
+    ]  # fmt: skip
+
+
+def test_table1_trains_attacks_and_resumes_through_the_study(runs, tmp_path, capsys):
+    """table1 is a view over the study: it trains the missing runs, attacks the missing
+    cells, and a rerun changes nothing (the study's kill-and-resume test covers the rest)."""
+    data, _ = runs
+    args = _table_args(data, tmp_path)
     assert cli.main(args) == 0
-    first = json.loads((tmp_path / "results.json").read_text())
-    assert len(first["cells"]) == 2 * 5  # (ce, ms) x (clean, fgsm, bim, pgd, upgd)
-    assert all(c["n"] == 8 and c["accuracy"] == c["correct"] / 8 for c in first["cells"].values())
-    assert "small-cnn ms (ours)" in (tmp_path / "table1.md").read_text()
-    assert f"test images from {data / 'fashion-mnist'}\n" in capsys.readouterr().out
-    import msanalysis.evaluation.tables as tables
-
-    def no_work(*a, **k):
-        raise AssertionError("a finished cell was recomputed")
-
-    monkeypatch.setattr(tables, "correct_under", no_work)
+    first = json.loads((tmp_path / "t.json").read_text())
+    assert len(first["cells"]) == 2 * 4  # (ce, ms) x (fgsm, bim, pgd, upgd)
+    assert all(c["n"] == 8 and len(unpack_bits(c["bits"], 8)) == 8 for c in first["cells"].values())
+    assert "ms-eta1.5 (ours)" in (tmp_path / "t-table1.md").read_text()
+    assert (tmp_path / "t-table1.csv").read_text().startswith("table,source,dataset,model")
+    before = (tmp_path / "t.json").read_bytes()
     assert cli.main(args) == 0
-    assert json.loads((tmp_path / "results.json").read_text())["cells"] == first["cells"]
-    # other settings in the same file are refused, not mixed in
-    assert cli.main([*args, "--seed", "1"]) == 2
+    assert (tmp_path / "t.json").read_bytes() == before
+    capsys.readouterr()
+    assert cli.main([*args[:-1], "--attacks", "table2", "--no-progress"]) == 2
+    assert "does not run table1's attacks" in capsys.readouterr().err
 
 
-def test_table_without_checkpoints_says_how_to_train(tmp_path, capsys):
-    assert (
-        cli.main(
-            ["table2", "--runs", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]
-            + ["--device", "cpu"]
-        )
-        == 1
-    )
-    assert "python -m msanalysis train" in capsys.readouterr().err
-    assert not (tmp_path / "o").exists()  # a failed table leaves no empty results folder
+def test_a_table_report_before_any_run_is_one_line(runs, tmp_path, capsys):
+    data, _ = runs
+    assert cli.main([*_table_args(data, tmp_path, "table2"), "--report"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no results yet" in err
+    assert not (tmp_path / "t-table2.md").exists()
 
 
 def test_audit_command_reports_checks_and_verdicts(runs, tmp_path):
@@ -200,55 +191,6 @@ def test_cli_errors(args, status, capsys):
     assert cli.main(args) == status
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-
-
-def _slow_table1(args: list[str]) -> None:
-    """A table1 run whose cells take 0.2 s longer each, so a kill lands between cells."""
-    import time
-
-    import torch
-
-    import msanalysis.evaluation.tables as tables
-
-    torch.set_num_threads(1)  # a forked child must not reuse the parent's OpenMP pool
-    fast = tables.correct_under
-
-    def slow(*a, **k):
-        time.sleep(0.2)
-        return fast(*a, **k)
-
-    tables.correct_under = slow
-    raise SystemExit(cli.main(args))
-
-
-def test_killed_table_grid_resumes_to_the_uninterrupted_result(runs, tmp_path, kill_once_written):
-    """SIGKILL during the grid, then rerun: results.json is never half-written, finished cells
-    are kept, and the final cells equal an uninterrupted run's."""
-    import signal
-
-    data, out = runs
-    common = [
-        "table1",
-        "--runs",
-        str(out),
-        "--limit",
-        "8",
-        "--data-dir",
-        str(data),
-        "--no-progress",
-        "--device",
-        "cpu",
-    ]
-    reference, killed = tmp_path / "reference", tmp_path / "killed"
-    assert cli.main([*common, "--out", str(reference)]) == 0
-    args = [*common, "--out", str(killed)]
-    exitcode = kill_once_written(_slow_table1, args, killed / "results.json", delay=0.25)
-    assert exitcode == -signal.SIGKILL
-    partial = json.loads((killed / "results.json").read_text())  # parses: written atomically
-    expected = json.loads((reference / "results.json").read_text())["cells"]
-    assert 0 < len(partial["cells"]) < len(expected)
-    assert cli.main([*common, "--out", str(killed)]) == 0
-    assert json.loads((killed / "results.json").read_text())["cells"] == expected
 
 
 def test_attack_under_bf16_autocast_is_measured_in_float32(runs, tmp_path):

@@ -8,13 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
-from msanalysis.evaluation.tables import (
-    TABLE_ATTACKS,
-    checkpoint_path,
-    to_csv,
-    to_markdown,
-)
+from msanalysis.evaluation.robustness import pack_bits
+from msanalysis.evaluation.study import eval_cells, load_results, load_study, study_from_mapping
+from msanalysis.evaluation.tables import TABLES, to_csv, to_markdown
+from msanalysis.evaluation.variants import ROW_SETS
 from msanalysis.paper import quoted_tables
 
 # Tables 1 and 2 as the paper's plain text prints them (tests/data/, inside the checkout).
@@ -45,60 +44,77 @@ def test_paper_table2_data_is_what_the_paper_prints():
         assert [float(v) for v in values.split("\t")] == [data[loss][key] for loss in losses]
 
 
-def fake_results(table: str) -> dict:
-    rows = ["clean", *TABLE_ATTACKS[table]]
-    cells = {
-        f"small-cnn/{loss}/{row}": {
-            "accuracy": 0.5 + 0.01 * i + (0.2 if loss == "ms" else 0),
-            "n": 100,
+def _study(tmp_path, dataset="fashion-mnist", model="small-cnn", seeds=(0,)):
+    return study_from_mapping(
+        {
+            "name": "fake",
+            "dataset": dataset,
+            "models": [model],
+            "losses": [{"name": "ce"}, {"name": "ms", "eta": 1.5}],
+            "seeds": list(seeds),
+            "epochs": [3],
+            "attacks": ["table1", "table2"],
+            "runs": str(tmp_path / "runs"),
+            "results": str(tmp_path / "results.json"),
         }
-        for loss in ("ce", "ms")
-        for i, row in enumerate(rows)
-    }
-    return {
-        "config": {
-            "table": table,
-            "dataset": "fashion-mnist",
-            "seed": 0,
-            "objective": "ce",
-            "limit": 100,
-        },
-        "cells": cells,
-        "missing": ["runs/x/best.pt"],
-    }
+    )
 
 
-@pytest.mark.parametrize("table", ["table1", "table2"])
-def test_markdown_and_csv_hold_our_cells_and_the_papers_labelled(table):
-    results = fake_results(table)
-    md = to_markdown(results)
-    assert "| small-cnn ce (ours) | small-cnn ms (ours) |" in md
-    assert "Paper's reported values" in md and "runs/x/best.pt" in md
-    first = next(iter(TABLE_ATTACKS[table]))
-    assert (
-        f"| {first} | 51.00 | 71.00 | +20.00 (±13.23) |" in md
-    )  # row 1 of the fake grid; 1.96 sqrt((.51*.49+.71*.29)/100)
-    rows = list(csv.DictReader(io.StringIO(to_csv(results))))
+def fake_results(study, n: int = 100) -> dict:
+    """Row i of a table: CE correct on the first 50 + i images (of n), MS on 20 more; clean 90."""
+    cells = {}
+    for cell in eval_cells(study):
+        i = 1 + [r.name for r in ROW_SETS[_table_of(cell.row.name)]].index(cell.row.name)
+        k = 50 + i + (20 if cell.train.loss.name == "ms" else 0) + cell.train.seed
+        bits = pack_bits(torch.arange(n) < k)
+        cells[cell.key] = {"applies": True, "n": n, "correct": k, "clean_correct": 90, "bits": bits}
+    return {"cells": cells}
+
+
+def _table_of(row: str) -> str:
+    return next(t for t in TABLES if row in [r.name for r in ROW_SETS[t]])
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_markdown_and_csv_hold_our_cells_and_the_papers_labelled(table, tmp_path):
+    study = _study(tmp_path)
+    results = fake_results(study)
+    md = to_markdown(study, results, table)
+    assert "| attack | ce (ours) | ms-eta1.5 (ours) | ms-eta1.5 − ce |" in md
+    assert "Paper's reported values" in md and "(paper)" not in md  # not the paper's data set
+    first = ROW_SETS[table][0].name
+    # row 1: 51 vs 71 of 100 images, MS's 71 include CE's 51: d = 1 on 20 images, 0 on 80,
+    # paired margin 1.96·sd(d)/sqrt(100) with the sample sd sqrt(0.2·0.8·100/99)
+    assert f"| {first} | 51.00 | 71.00 | +20.00 (paired ±7.88, 1 seed) |" in md
+    assert "| clean | 90.00 | 90.00 |  |" in md
+    rows = list(csv.DictReader(io.StringIO(to_csv(study, results, table))))
     ours = [r for r in rows if r["source"] == "ours"]
-    assert len(ours) == len(results["cells"]) and {r["source"] for r in rows} == {
-        "ours",
-        "paper (reported)",
-    }
+    assert len(ours) == 2 * (1 + len(ROW_SETS[table]))  # (ce, ms) x (clean + rows), one seed
+    assert {r["source"] for r in rows} == {"ours", "paper (reported)"}
 
 
-def test_cifar_table1_puts_the_papers_number_beside_ours():
-    results = fake_results("table1")
-    results["config"]["dataset"] = "cifar10"
-    results["cells"] = {k.replace("small-cnn", "resnet18"): v for k, v in results["cells"].items()}
-    md = to_markdown(results)
+def test_seeds_give_mean_std_and_a_t_interval_of_the_paired_differences(tmp_path):
+    """Seeds 0-2: CE 51, 52, 53 and MS 71, 72, 73 of 100 at FGSM: the difference is exactly
+    +20 in every seed, an interval of width 0."""
+    study = _study(tmp_path, seeds=(0, 1, 2))
+    md = to_markdown(study, fake_results(study), "table1")
+    assert "| fgsm | 52.00 ± 1.00 | 72.00 ± 1.00 | +20.00 [+20.00, +20.00] |" in md
+
+
+def test_cifar_table1_puts_the_papers_number_beside_ours(tmp_path):
+    study = _study(tmp_path, dataset="cifar10", model="resnet18")
+    md = to_markdown(study, fake_results(study), "table1")
     assert (
-        "| attack | resnet18 ce (ours) | resnet18 ce (paper) | resnet18 ms (ours) | resnet18 ms "
-        "(paper) |" in md
+        "| attack | ce (ours) | ce (paper) | ms-eta1.5 (ours) | ms (paper) | ms-eta1.5 − ce |" in md
     )
-    assert "| pgd | 53.00 | 0.14 | 73.00 | 37.24 |" in md
+    assert "| pgd | 53.00 | 0.14 | 73.00 | 37.24 | +20.00 (paired ±7.88, 1 seed) |" in md
 
 
-def test_checkpoint_layout_is_the_train_commands_default():
-    assert checkpoint_path(Path("runs"), "fashion-mnist", "small-cnn", "ms", 0) == Path(
-        "runs/fashion-mnist-small-cnn-ms-s0/best.pt"
-    )
+def test_committed_table_views_are_current():
+    """The committed Table 1-2 views of the seeds study are what the code renders now."""
+    root = Path(__file__).resolve().parents[1] / "results" / "fashion-mnist" / "study"
+    study = load_study(root / "seeds.toml")
+    results = load_results(study)
+    for table in TABLES:
+        assert to_markdown(study, results, table) == (root / f"seeds-{table}.md").read_text()
+        assert to_csv(study, results, table) == (root / f"seeds-{table}.csv").read_text()

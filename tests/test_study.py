@@ -17,15 +17,14 @@ from scipy import stats
 
 from msanalysis import cli
 from msanalysis.errors import UsageError
+from msanalysis.evaluation.robustness import pack_bits, unpack_bits
 from msanalysis.evaluation.statistics import binomial_interval, seed_interval
 from msanalysis.evaluation.study import (
     RunOptions,
     load_study,
-    pack_bits,
     run_study,
     study_from_mapping,
     train_cells,
-    unpack_bits,
 )
 from msanalysis.evaluation.study_report import comparisons, to_markdown
 
@@ -216,6 +215,16 @@ def test_a_results_file_of_other_settings_is_refused_untouched(data_dir, tmp_pat
     with pytest.raises(UsageError, match="other settings"):
         run_study(other, opts(data_dir))
     assert Path(study.results).read_bytes() == before
+
+
+def test_the_cost_probe_builds_every_model_for_the_data_sets_channels(monkeypatch):
+    """A CIFAR network on 1-channel Fashion-MNIST needs the data set's normalisation (the
+    resnet18 study's dry run once failed here)."""
+    from msanalysis.evaluation import study_cost
+
+    monkeypatch.setattr(study_cost, "_EVAL_BATCH", 2)  # the shapes matter here, not the time
+    train, attack = study_cost.probe_seconds("resnet18", "fashion-mnist", batch_size=2, repeats=1)
+    assert train > 0 and attack > 0
 
 
 def test_cli_study_file_dry_run_and_report(data_dir, tmp_path, capsys):

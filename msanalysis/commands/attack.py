@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         describe_loss,
         load_target,
         objective_for,
+        pack_bits,
         write_json_atomic,
     )
 
@@ -107,11 +108,21 @@ def run(args: argparse.Namespace) -> int:
         "objective": args.objective,
         "clean_accuracy": clean["accuracy"],
         "clean_correct": clean["correct"],
+        "clean_bits": pack_bits(correct["clean"]),
         "attacks": {
-            n: {"settings": a.settings(), **count_correct(correct[n])} for n, a in attacks.items()
+            n: {
+                "settings": a.settings(),
+                **count_correct(correct[n]),
+                "bits": pack_bits(correct[n]),
+            }
+            for n, a in attacks.items()
         },
         "convention": (
             "a sample counts as robust only if classified correctly both clean and attacked"
+        ),
+        "bits": (
+            "per-sample correctness of the first n test images, base64 of numpy.packbits "
+            "(msanalysis.evaluation.robustness.unpack_bits reads it)"
         ),
     }
     print(

@@ -1,8 +1,14 @@
 """``msanalysis baselines``: Table 2 with its baselines trained under one protocol.
 
-``python -m msanalysis baselines --losses ce,ms,center,lgm,mmc --seeds 0,1,2 --limit 500``
-attacks ``RUNS/<dataset>-<model>-<loss>-s<seed>/best.pt`` (train them with ``msanalysis train
---loss LOSS --seed S``) with Table 2's PGD rows under the ce, margin and dlr objectives.
+A thin view over ``msanalysis study``: the same flags and study files, with defaults that
+declare Table 2's grid (CE, MS, Center loss, L-GM and MMC, three training seeds, Table 2's PGD
+rows under the ce, margin and dlr objectives), and Table 2's layout for the report::
+
+    msanalysis baselines results/fashion-mnist/study/baselines.toml --device cpu
+    msanalysis baselines --seeds 0 --eval-limit 200 --results results/my-baselines.json
+
+It trains the missing runs, attacks the missing cells (both resumable) and writes the table
+beside the results file (``<results>.md``) as well as printing it.
 """
 
 from __future__ import annotations
@@ -10,94 +16,38 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InputError, UsageError
-from .attack import add_common_arguments, check_common_arguments
+from . import study as study_command
 
 HELP = (
     "Table 2 with SCE, MS, Center loss, L-GM and MMC trained alike: PGD-10/50 at 8/255, "
     "16/255, ce and worst-case objectives, seeds, paired differences vs CE"
 )
 
+DEFAULTS = {
+    "name": "baselines",
+    "losses": ["ce", "ms:eta=1.5", "center", "lgm", "mmc"],
+    "seeds": [0, 1, 2],
+    "attacks": ["table2"],
+    "variants": ["standard", "margin", "dlr"],
+    "results": "results/baselines.json",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dataset",
-        default="fashion-mnist",
-        choices=["fashion-mnist", "mnist", "cifar10"],
-        help="default: %(default)s",
-    )
-    parser.add_argument("--model", default="small-cnn", help="default: %(default)s")
-    parser.add_argument(
-        "--losses",
-        default="ce,ms,center,lgm,mmc",
-        help="comma-separated (default: %(default)s; ce is the reference)",
-    )
-    parser.add_argument("--seeds", default="0,1,2", help="training seeds (default: %(default)s)")
-    parser.add_argument(
-        "--objectives",
-        default="ce,margin,dlr",
-        help="attack objectives; the worst case is over all of them (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--runs",
-        default="runs",
-        help="folder of RUNS/<dataset>-<model>-<loss>-s<seed>/best.pt (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        help="output folder (default: results/DATASET/baselines): results.json, baselines.md",
-    )
-    add_common_arguments(parser)
-
-
-def _names(text: str, flag: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UsageError(f"{flag} needs at least one name")
-    return names
+    study_command.add_arguments(parser)
+    parser.set_defaults(**DEFAULTS)
 
 
 def run(args: argparse.Namespace) -> int:
-    check_common_arguments(args)
-    if args.objective != "ce":
-        raise UsageError("use --objectives (the table attacks with each); leave --objective out")
-    if args.seed != 0:
-        raise UsageError("the random starts use each model's training seed; leave --seed out")
-    losses, objectives = _names(args.losses, "--losses"), _names(args.objectives, "--objectives")
-    if "ce" not in objectives:
-        raise UsageError("--objectives must include ce (Table 2's own objective)")
-    unknown = sorted(set(objectives) - {"ce", "margin", "dlr"})
-    if unknown:
-        raise UsageError(f"unknown objective(s) {', '.join(unknown)}; choose from ce, margin, dlr")
-    try:
-        seeds = [int(s) for s in _names(args.seeds, "--seeds")]
-    except ValueError:
-        raise UsageError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
-    from ..evaluation.baselines import run_baselines, to_markdown
+    from ..evaluation.baselines import to_markdown
 
-    out = Path(args.out or f"results/{args.dataset}/baselines")
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        results = run_baselines(
-            runs=Path(args.runs),
-            dataset=args.dataset,
-            model=args.model,
-            losses=losses,
-            seeds=seeds,
-            objectives=objectives,
-            results_path=out / "results.json",
-            limit=args.limit,
-            batch_size=args.batch_size,
-            device=args.device,
-            data_dir=args.data_dir,
-            progress=args.progress,
-        )
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    if not results["cells"]:
-        raise InputError(f"no checkpoints found: {', '.join(results['missing'])}")
-    markdown = to_markdown(results, seeds=seeds)
-    (out / "baselines.md").write_text(markdown)
-    print(markdown)
-    print(f"written: {out / 'results.json'}, {out / 'baselines.md'}")
+    study = study_command.declared_study(args)
+    results = study_command.results_of(study, args)
+    if results is None:  # --dry-run printed the cells
+        return 0
+    markdown = to_markdown(study, results)
+    out = Path(study.results).with_suffix(".md")
+    out.write_text(markdown, encoding="utf-8")
+    print(markdown, end="")
+    print(f"written: {study.results}, {out}")
     return 0

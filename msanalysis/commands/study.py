@@ -93,7 +93,8 @@ def _slurm_parameters(items: list[str]) -> dict[str, object]:
     return out
 
 
-def _study(args: argparse.Namespace):
+def declared_study(args: argparse.Namespace):
+    """The study of ``args``: its file, else the one the flags declare."""
     from ..evaluation.study import load_study, study_from_mapping
 
     if args.file:
@@ -114,16 +115,17 @@ def _study(args: argparse.Namespace):
     return study_from_mapping({k: v for k, v in data.items() if v is not None}, where="flags")
 
 
-def run(args: argparse.Namespace) -> int:
+def results_of(study, args: argparse.Namespace) -> dict | None:
+    """Run ``study`` as ``args`` say and return its results: None after ``--dry-run`` (which
+    prints the cells and their cost); only read them with ``--report`` or ``--figures``; else
+    train and attack what is missing. ``--figures DIR`` also draws the study's figures."""
     from ..evaluation.study import RunOptions, load_results, run_study
-    from ..evaluation.study_report import to_markdown
 
-    study = _study(args)
     if args.dry_run:
         from ..evaluation.study_cost import dry_run
 
         print(dry_run(study, device=args.device, data_dir=args.data_dir))
-        return 0
+        return None
     if args.report or args.figures:
         results = load_results(study)
     else:
@@ -142,5 +144,14 @@ def run(args: argparse.Namespace) -> int:
 
         for path in study_figures(study, results, Path(args.figures)):
             print(f"wrote {path}")
-    print(to_markdown(study, results), end="")
+    return results
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..evaluation.study_report import to_markdown
+
+    study = declared_study(args)
+    results = results_of(study, args)
+    if results is not None:
+        print(to_markdown(study, results), end="")
     return 0

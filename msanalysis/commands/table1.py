@@ -1,47 +1,34 @@
-"""``msanalysis table1``: the paper's Table 1 (FGSM, BIM, PGD, UPGD x models x losses), rerun."""
+"""``msanalysis table1``: the paper's Table 1 (FGSM, BIM, PGD, UPGD x models x losses), rerun.
+
+A thin view over ``msanalysis study``: the same flags and study files, with the table's attack
+rows by default, and the paper's layout for the report::
+
+    msanalysis table1 --models small-cnn --losses ce ms:eta=1.5 --seeds 0 1 2 --device cpu
+    msanalysis table1 results/cifar10/tables.toml        # the paper's networks, on a GPU
+    msanalysis table1 results/fashion-mnist/study/seeds.toml --report   # a finished study
+
+It trains the missing runs, attacks the missing cells (both resumable) and writes the table
+beside the results file, as ``<results>-table1.md`` and ``.csv``.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..errors import InputError, UsageError
-from .attack import add_common_arguments, check_common_arguments
+from ..errors import UsageError
+from . import study as study_command
 
 HELP = (
-    "rerun the paper's Table 1 (FGSM/BIM/PGD/UPGD accuracy, models x losses) from trained "
-    "checkpoints, resumably"
+    "rerun the paper's Table 1 (FGSM/BIM/PGD/UPGD accuracy, models x losses x seeds) through "
+    "the study machinery, resumably"
 )
 TABLE = "table1"
 
 
 def add_table_arguments(parser: argparse.ArgumentParser, table: str) -> None:
-    parser.add_argument(
-        "--dataset",
-        default="fashion-mnist",
-        choices=["fashion-mnist", "mnist", "cifar10"],
-        help="default: %(default)s (the paper's tables are CIFAR-10)",
-    )
-    parser.add_argument(
-        "--models",
-        default="small-cnn",
-        help="comma-separated (paper: resnet18,resnet34,googlenet,densenet121; "
-        "default: %(default)s)",
-    )
-    parser.add_argument(
-        "--losses", default="ce,ms", help="comma-separated training losses (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--runs",
-        default="runs",
-        help="folder of RUNS/<dataset>-<model>-<loss>-s<seed>/best.pt (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        help=f"output folder (default: results/{table}-DATASET): results.json, {table}.md, "
-        f"{table}.csv",
-    )
-    add_common_arguments(parser)
+    study_command.add_arguments(parser)
+    parser.set_defaults(name=table, attacks=[table], results=f"results/{table}.json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,48 +36,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_table(args: argparse.Namespace, table: str) -> int:
-    check_common_arguments(args)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    losses = [name.strip() for name in args.losses.split(",") if name.strip()]
-    if not models or not losses:
-        raise UsageError("--models and --losses need at least one name each")
-    from ..evaluation.tables import run_grid, to_csv, to_markdown
-    from ..training.data import find_dataset
+    from ..evaluation.tables import to_csv, to_markdown
 
-    out = Path(args.out or f"results/{table}-{args.dataset}")  # made by the first result
-    try:
-        results = run_grid(
-            table,
-            runs=Path(args.runs),
-            dataset=args.dataset,
-            models=models,
-            losses=losses,
-            results_path=out / "results.json",
-            seed=args.seed,
-            objective=args.objective,
-            limit=args.limit,
-            batch_size=args.batch_size,
-            device=args.device,
-            data_dir=args.data_dir,
-            progress=args.progress,
+    study = study_command.declared_study(args)
+    if table not in study.attacks:
+        raise UsageError(
+            f"study {study.name!r} does not run {table}'s attacks (attacks = "
+            f"{list(study.attacks)}); add {table!r} to them"
         )
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    if not results["cells"]:
-        train = (
-            f"python -m msanalysis train --dataset {args.dataset} --model MODEL --loss LOSS "
-            f"--out {args.runs}/..."
-        )
-        raise InputError(
-            f"no checkpoints found: {', '.join(results['missing'])} (train them with: {train})"
-        )
-    data = find_dataset(args.dataset, "test", data_dir=args.data_dir)
-    markdown = to_markdown(results)
-    (out / f"{table}.md").write_text(markdown)
-    (out / f"{table}.csv").write_text(to_csv(results))
-    print(markdown)
-    print(f"test images from {data}")
-    print(f"written: {out / 'results.json'}, {out / (table + '.md')}, {out / (table + '.csv')}")
+    results = study_command.results_of(study, args)
+    if results is None:  # --dry-run printed the cells
+        return 0
+    base = Path(study.results)
+    md, csv_path = (base.with_name(f"{base.stem}-{table}{ext}") for ext in (".md", ".csv"))
+    markdown = to_markdown(study, results, table)
+    md.write_text(markdown, encoding="utf-8")
+    csv_path.write_text(to_csv(study, results, table), encoding="utf-8")
+    print(markdown, end="")
+    print(f"written: {md}, {csv_path}")
     return 0
 
 

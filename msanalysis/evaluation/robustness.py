@@ -8,11 +8,14 @@ training's evaluation is; the attacks' own forward and backward passes run in th
 precision (bf16 speeds up the gradient steps only; every adversarial image is then judged
 by the float32 model).
 
-An accuracy is stored as its integer counts and their exact fraction (:func:`count_correct`).
+An accuracy is stored as its integer counts and their exact fraction (:func:`count_correct`),
+and per-sample correctness compactly (:func:`pack_bits`), so that paired statistics between
+two models on the same images never need a rerun.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -31,6 +35,8 @@ __all__ = [
     "Target",
     "describe_loss",
     "count_correct",
+    "pack_bits",
+    "unpack_bits",
     "load_target",
     "objective_for",
     "accuracies",
@@ -86,6 +92,24 @@ def describe_loss(loss: str, params: dict[str, float]) -> str:
         return loss
     inside = ", ".join(f"{_SYMBOLS.get(k, k)} = {v:g}" for k, v in params.items())
     return f"{loss} ({inside})"
+
+
+def pack_bits(correct: torch.Tensor) -> str:
+    """(N,) bool -> base64 of numpy.packbits (N/8 bytes): per-sample correctness, compactly.
+
+    >>> pack_bits(torch.tensor([True, False, True]))
+    'oA=='
+    """
+    return base64.b64encode(np.packbits(correct.cpu().numpy().astype(bool))).decode("ascii")
+
+
+def unpack_bits(data: str, n: int) -> np.ndarray:
+    """Inverse of :func:`pack_bits`: an (n,) bool array.
+
+    >>> unpack_bits("oA==", 3).tolist()
+    [True, False, True]
+    """
+    return np.unpackbits(np.frombuffer(base64.b64decode(data), dtype=np.uint8))[:n].astype(bool)
 
 
 def count_correct(correct: torch.Tensor) -> dict[str, Any]:

@@ -36,7 +36,6 @@ Example study file::
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import sys
@@ -46,13 +45,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
 from ..errors import InputError, UsageError
 from ..losses import LOSSES, get_loss
 from ..registry import unknown_name
 from ..training.accel import Accel, resolve_accel
+from .robustness import pack_bits
 from .variants import ROW_SETS, VARIANTS, AttackRow, attack_model, expand_rows
 
 if sys.version_info >= (3, 11):
@@ -72,8 +69,6 @@ __all__ = [
     "run_study",
     "load_results",
     "RunOptions",
-    "pack_bits",
-    "unpack_bits",
 ]
 
 RESULTS_FORMAT = 1
@@ -81,7 +76,8 @@ RESULTS_FORMAT = 1
 
 @dataclass(frozen=True)
 class LossSetting:
-    """A loss of the family with its hyper-parameters (the rest take the registry defaults)."""
+    """A loss of the family or a baseline of Table 2, with its hyper-parameters (the rest take
+    the registry defaults; baselines: :data:`~msanalysis.training.baselines.BASELINES`)."""
 
     name: str
     params: tuple[tuple[str, float], ...] = ()
@@ -265,11 +261,16 @@ def _choose(where: str, what: str, names: Any, known: Any) -> None:
 def _loss_setting(where: str, entry: Any) -> LossSetting:
     if not isinstance(entry, Mapping) or "name" not in entry:
         raise UsageError(f'{where}: each [[losses]] entry needs a name, e.g. name = "ms"')
+    from ..training.baselines import BASELINES, baseline_params
+
     name = entry["name"]
-    _choose(where, "loss", [name], LOSSES)
+    _choose(where, "loss", [name], [*LOSSES, *BASELINES])
     params = {k: v for k, v in entry.items() if k != "name"}
-    try:
-        get_loss(name).validate(params)  # unknown names and out-of-range values (η > 0, ...)
+    try:  # unknown names and out-of-range values (η > 0, λ >= 0, ...)
+        if name in BASELINES:
+            baseline_params(name, params)
+        else:
+            get_loss(name).validate(params)
     except (TypeError, ValueError) as err:
         raise UsageError(f"{where}: {err}") from None
     return LossSetting(name, tuple(sorted((k, float(v)) for k, v in params.items())))
@@ -315,16 +316,6 @@ def eval_cells(study: Study) -> list[EvalCell]:
 
 
 # -- results file ------------------------------------------------------------------------------
-
-
-def pack_bits(correct: torch.Tensor) -> str:
-    """(N,) bool -> base64 of numpy.packbits (N/8 bytes): per-sample correctness, compactly."""
-    return base64.b64encode(np.packbits(correct.cpu().numpy().astype(bool))).decode("ascii")
-
-
-def unpack_bits(data: str, n: int) -> np.ndarray:
-    """Inverse of :func:`pack_bits`: an (n,) bool array."""
-    return np.unpackbits(np.frombuffer(base64.b64decode(data), dtype=np.uint8))[:n].astype(bool)
 
 
 def load_results(study: Study, *, missing_ok: bool = False) -> dict[str, Any]:

@@ -39,7 +39,9 @@ def probe_seconds(
 
     dev = resolve_device(device)
     spec = DATASETS[dataset]
-    model = build_model(model_name, num_classes=spec.num_classes, in_channels=spec.shape[0]).to(dev)
+    model = build_model(
+        model_name, num_classes=spec.num_classes, in_channels=spec.shape[0], normalize=dataset
+    ).to(dev)
     optimizer = torch.optim.Adam(model.parameters())
     loss_fn = build_loss("ce")
     gen = torch.Generator().manual_seed(0)

@@ -10,6 +10,9 @@ in the shipped studies) on the same test images:
 
 A difference is called a finding only when the seed interval excludes zero (two seeds or
 more); with one seed the report says so and calls nothing a finding.
+
+A study that runs two or more of the objective variants ``standard``, ``margin`` and ``dlr``
+also gets the variant ``worst-case``: a sample counts as robust only if it survives all of them.
 """
 
 from __future__ import annotations
@@ -24,10 +27,19 @@ from typing import Any
 import torch
 
 from ..attacks.evaluate import paired_noise_margin
+from .robustness import unpack_bits
 from .statistics import SeedInterval, binomial_interval, seed_interval, verdict_of_difference
-from .study import LossSetting, Study, iter_done, unpack_bits
+from .study import LossSetting, Study, iter_done
+from .variants import WORST_CASE_OF
 
-__all__ = ["Comparison", "comparisons", "to_markdown", "to_csv"]
+__all__ = [
+    "Comparison",
+    "comparisons",
+    "format_accuracy",
+    "format_difference",
+    "to_markdown",
+    "to_csv",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ def comparisons(study: Study, results: dict[str, Any]) -> list[Comparison]:
     for cell, result in iter_done(study, results):
         t = cell.train
         table[(t.model, t.epochs, cell.variant, cell.row.name, t.loss)][t.seed] = _correct(result)
+    _add_worst_case(study, table)
     reference = study.losses[0]
     out = []
     for (model, epochs, variant, row, loss), by_seed in table.items():
@@ -94,15 +107,32 @@ def comparisons(study: Study, results: dict[str, Any]) -> list[Comparison]:
     return out
 
 
+def _add_worst_case(study: Study, table: dict[tuple, dict[int, torch.Tensor]]) -> None:
+    """Add variant ``worst-case``: per sample, robust only if robust under every variant of
+    :data:`~msanalysis.evaluation.variants.WORST_CASE_OF` the study runs (two or more), for
+    the (model, epochs, row, loss, seed) where all of them are done."""
+    of = [v for v in WORST_CASE_OF if v in study.variants]
+    if len(of) < 2:
+        return
+    for model, epochs, _, row, loss in [k for k in table if k[2] == of[0]]:
+        parts = [table.get((model, epochs, v, row, loss), {}) for v in of]
+        for seed in set.intersection(*(set(p) for p in parts)):
+            worst = torch.stack([p[seed] for p in parts]).all(0)
+            table[(model, epochs, "worst-case", row, loss)][seed] = worst
+
+
 def _pct(x: float) -> str:
     return "–" if math.isnan(x) else f"{100 * x:.2f}"
 
 
-def _mean_std(s: SeedInterval) -> str:
+def format_accuracy(s: SeedInterval) -> str:
+    """Percent, with the std over seeds when there are two or more: ``52.00 ± 1.00``."""
     return _pct(s.mean) if s.n == 1 else f"{_pct(s.mean)} ± {_pct(s.std)}"
 
 
-def _diff(c: Comparison) -> str:
+def format_difference(c: Comparison) -> str:
+    """Points: the seed interval, ``-3.37 [-5.95, -0.78]``; with one seed only the paired
+    per-sample margin, ``+20.00 (paired ±7.88, 1 seed)``."""
     d = c.difference
     if d.n == 1:
         return f"{100 * d.mean:+.2f} (paired ±{100 * c.paired_margins[0]:.2f}, 1 seed)"
@@ -129,7 +159,8 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
     for c in sorted(rows, key=lambda c: (c.model, c.epochs, c.variant, c.row, c.loss)):
         lines.append(
             f"| {c.model} | {c.epochs} | {c.variant} | {c.row} | {c.loss} | "
-            f"{_mean_std(c.accuracy)} | {_mean_std(c.reference)} | {_diff(c)} | {c.verdict} |"
+            f"{format_accuracy(c.accuracy)} | {format_accuracy(c.reference)} | "
+            f"{format_difference(c)} | {c.verdict} |"
         )
     n = {r["n"] for r in results["cells"].values() if r.get("applies")}
     lines += ["", f"Test images per cell: {', '.join(map(str, sorted(n))) or 'none yet'}."]

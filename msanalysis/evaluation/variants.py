@@ -11,7 +11,13 @@ bn-train        BatchNorm in training mode (batch statistics) while the attack r
 eps-normalised  ε applied to normalised inputs: a pixel ε of ε·σ (σ the data set's std)
 probs-as-logits the attack's CE is applied to softmax probabilities instead of logits
 last-epoch      the last epoch's checkpoint instead of the best by test accuracy
+margin          the attack ascends the logit margin max_{j≠y} o_j − o_y (the audit's)
+dlr             the attack ascends the DLR loss of Croce & Hein 2020 (the audit's)
 =============== ========================================================================
+
+``margin`` and ``dlr`` are the objectives an adaptive attack uses on a model whose logits are
+distances (MMC, L-GM): with ``standard`` they make the per-sample worst case of
+:data:`WORST_CASE_OF` (see :mod:`~msanalysis.evaluation.study_report`).
 
 Variants change the model the attack sees, the objective or ε; the model that is *judged*
 is always the checkpoint's own, in eval mode (AutoAttack's convention in
@@ -30,7 +36,15 @@ from torch import nn
 from ..attacks import FGSM, PGD, Attack, Objective, paper_attack
 from ..training.models.normalize import Normalize
 
-__all__ = ["AttackRow", "ROW_SETS", "expand_rows", "VARIANTS", "Variant", "attack_model"]
+__all__ = [
+    "AttackRow",
+    "ROW_SETS",
+    "expand_rows",
+    "VARIANTS",
+    "WORST_CASE_OF",
+    "Variant",
+    "attack_model",
+]
 
 
 @dataclass(frozen=True)
@@ -132,7 +146,7 @@ class Variant:
 
     name: str
     checkpoint: str = "best"  # "best" or "last"
-    objective: str = "ce"  # "ce" or "train-loss"
+    objective: str = "ce"  # "ce", "train-loss", "margin" or "dlr"
     wrap: Callable[[nn.Module], nn.Module] | None = None
     scale_eps: bool = False
     needs_batchnorm: bool = False
@@ -147,8 +161,14 @@ VARIANTS: dict[str, Variant] = {
         Variant("eps-normalised", scale_eps=True),
         Variant("probs-as-logits", wrap=_Probabilities),
         Variant("last-epoch", checkpoint="last"),
+        Variant("margin", objective="margin"),
+        Variant("dlr", objective="dlr"),
     )
 }
+
+#: The variants whose per-sample worst case a report shows as ``worst-case``: the same model
+#: and ε under each objective; a sample counts as robust only if every attack fails.
+WORST_CASE_OF: tuple[str, ...] = ("standard", "margin", "dlr")
 
 
 def attack_model(variant: Variant, model: nn.Module) -> tuple[nn.Module, float] | None:
