@@ -21,6 +21,7 @@ from msanalysis.evaluation.robustness import pack_bits, unpack_bits
 from msanalysis.evaluation.statistics import binomial_interval, seed_interval
 from msanalysis.evaluation.study import (
     RunOptions,
+    load_results,
     load_study,
     run_study,
     study_from_mapping,
@@ -260,3 +261,22 @@ def test_submitit_local_executor_runs_two_cells(data_dir, tmp_path):
     assert set(results["train"]) == {"small-cnn/ce/e1/s0", "small-cnn/ce/e1/s1"}
     assert all((Path(t["folder"]) / "best.pt").exists() for t in results["train"].values())
     assert len(results["cells"]) == 2
+
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = sorted((ROOT / "results" / "fashion-mnist" / "study").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_committed_study_reports_are_what_the_code_renders(path, monkeypatch):
+    """Each committed report (<name>.md) is regenerated from its committed results file by
+    the current code: `msanalysis study FILE --report` (the baselines study: `msanalysis
+    baselines FILE --report`, Table 2's layout)."""
+    from msanalysis.evaluation import baselines
+
+    monkeypatch.chdir(ROOT)  # study files name their results relative to the checkout
+    study = load_study(path)
+    if not Path(study.results).exists():
+        pytest.skip(f"{path.name} has not been run yet: no {study.results}")
+    render = baselines.to_markdown if study.name == "baselines" else to_markdown
+    assert render(study, load_results(study)) == path.with_suffix(".md").read_text()
