@@ -1,11 +1,12 @@
 """Rewrite the committed study reports from their committed results files.
 
 For every study file ``results/fashion-mnist/study/<name>.toml`` whose results file exists:
-``<name>.md`` is its report (``msanalysis study FILE --report``; the baselines study in
+``<name>.md`` is its report (``msanalysis study FILE --report``; for the baselines studies
 Table 2's layout, ``msanalysis baselines FILE --report``); for the studies of
 :data:`TABLE_VIEWS` also ``<name>-table1.md``/``.csv`` and ``<name>-table2.md``/``.csv``, as
-``msanalysis table1/table2 FILE --report`` write them. ``tests/test_study.py`` and ``tests/test_evaluation_tables.py`` fail when a
-committed report differs from what this script writes. Run from the repository root after a
+``msanalysis table1/table2 FILE --report`` write them. ``tests/test_study.py`` and
+``tests/test_evaluation_tables.py`` fail when a committed report differs from what this
+script writes. Run from the repository root after a
 study has run (a study writes only its results file)::
 
     python docs/update_study_reports.py
@@ -34,7 +35,11 @@ def main() -> int:
         if not Path(study.results).exists():
             continue
         results = load_results(study)
-        render = baselines.to_markdown if study.name == "baselines" else study_report.to_markdown
+        render = (
+            baselines.to_markdown
+            if study.name.startswith("baselines")
+            else study_report.to_markdown
+        )
         path.with_suffix(".md").write_text(render(study, results), encoding="utf-8")
         for table in TABLE_VIEWS.get(study.name, ()):
             base = path.with_name(f"{path.stem}-{table}")
