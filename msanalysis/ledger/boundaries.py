@@ -186,12 +186,14 @@ def sec32_centred_boundary(printed: Printed) -> Claim:
         consequence=stated == contrast,
         consequence_tested="GD started on the centred boundary leaves it under CE but not under "
         "MS (the contrast Section 3.2 draws)",
-        reading="the proof's data and model: points x = ±1, σ(2(wx + b) - 1); b = 1/2 is the "
+        reading="the proof's data and model: points x = ±1, σ(2(wx+b)-1); b = 1/2 is the "
         "boundary x = 0",
-        evidence=f"∂L/∂b at b = 1/2 is identically 0: {zero}. CE's ∂²L/∂b² there has sign "
+        evidence="∂L/∂b at b = 1/2 is identically 0: "
+        + ", ".join(f"{n.upper()} {z}" for n, z in zero.items())
+        + f". CE's ∂²L/∂b² there has sign "
         f"{'+1 for every w (a perturbed bias is pulled back)' if ce_restoring else 'unproven'}; "
         f"MS's is positive only for w in [{low:.2f}, {high:.2f}] of the grid [-10, 10]. "
-        f"{DRIFT_STEPS} GD steps from (w, b) = (0.1, 1/2): largest |b - 1/2| is "
+        f"{DRIFT_STEPS} GD steps from (w, b) = (0.1, 1/2): largest |b-1/2| is "
         f"{drift['ce']:.1e} under CE and {drift['ms']:.1e} under MS (threshold {DRIFT_TOL:g}).",
     )
 
@@ -263,7 +265,7 @@ def _optimal_claim(printed: Printed, reading: str) -> Claim:
         reading="optimal = a finite (w, b) that attains the minimum of the loss"
         if reading == "minimiser"
         else "optimal = a boundary whose loss can be brought arbitrarily close to the infimum",
-        evidence="the proof's points ±1 with σ(2(wx + b) - 1); the loss is positive everywhere: "
+        evidence="the proof's points ±1 with σ(2(wx+b)-1); the loss is positive everywhere: "
         f"{facts.positive}; along the ray of boundary x = c the true-class logits are w times "
         "margins that must all be positive for the loss to vanish. Gradient descent on CE "
         "converges in direction to the least-norm separator of the augmented input (x, 1), a "
@@ -364,7 +366,7 @@ def sec31_33_parallel(printed: Printed) -> Claim:
         consequence=stated == (ms_parallel and not ce_parallel),
         consequence_tested="gradient descent ends parallel under MS and not under CE (the "
         "contrast Figure 1 draws)",
-        reading="linear model σ(w·x + b) on msanalysis.simulate's Figure 1 segments (offset, so "
+        reading="linear model σ(w·x+b) on msanalysis.simulate's Figure 1 segments (offset, so "
         "no mirror symmetry fixes the direction); Figure 1 itself uses a two-layer network",
         evidence=f"ξ* = {fmt(facts['xi_star'])}; ℓ(ξ*) below the loss at ξ → 1: "
         f"{facts['below_ends']}, so every sample at ξ* is the global minimum. GD angle between "
@@ -516,9 +518,9 @@ def _imbalance_claim(printed: Printed, name: str, labels: tuple[str, ...]) -> Cl
         consequence=nearer_stated == nearer_in_runs,
         consequence_tested=f"MS's boundary ends nearer the middle than CE's after {CE_STEPS} "
         "steps (MS reduces the effect of imbalance in training as run)",
-        reading="1-D linear model σ(wx + b); the middle is the max-margin boundary; CE's "
+        reading="1-D linear model σ(wx+b); the middle is the max-margin boundary; CE's "
         "boundary where gradient descent takes it as t → ∞ (exact), MS's finite point",
-        evidence="CE's limit is the least-norm (w, b) with y(wx + b) ≥ 1 (Soudry et al. 2018 "
+        evidence="CE's limit is the least-norm (w, b) with y(wx+b) ≥ 1 (Soudry et al. 2018 "
         "on the augmented input), whose constraints do not depend on how often a point "
         "repeats; MS's point is "
         + (

@@ -293,7 +293,7 @@ def theorem1_overlapping(printed: Printed) -> Claim:
         reading="Theorem 1 as stated, with no separability assumption (its proof uses the "
         "separable points ±1)",
         evidence=f"positives at {', '.join(map(fmt, positives))}, negatives at "
-        f"{', '.join(map(fmt, negatives))} (msanalysis.simulate 'overlapping'), model σ(wx + b); "
+        f"{', '.join(map(fmt, negatives))} (msanalysis.simulate 'overlapping'), model σ(wx+b); "
         f"∂L/∂b = 0 on b = 0: {facts['odd']}; ∂L/∂w on b = 0 has {len(facts['w'])} zero(s); "
         f"Hessian positive definite everywhere: {facts['convex']}. {OVERLAP_STEPS} GD steps "
         f"from 0 end at (w, b) = ({w:.6f}, {b:.1e}) with |∇L| = {norm:.1e}: stopped "
