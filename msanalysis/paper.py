@@ -118,6 +118,29 @@ PRINTED: dict[str, sp.Expr] = {
     "Table 2": quoted_tables()["table2"]["accuracy"],
     # Section 4.2: MS improves every network under every attack by at least 20 points.
     "Section 4.2 least gain": sp.Integer(20),
+    # Section 3.2 after Theorem 1: CE keeps optimising at the robust boundary and the network
+    # then deviates from it.
+    "Section 3.2 CE leaves the centred boundary": sp.true,
+    # Section 3.2: CE has more than one optimal boundary (why it does not find better ones).
+    "Section 3.2 CE several optimal boundaries": sp.true,
+    # Sections 3.1 and 3.3 (Figure 1): MS's boundary is parallel to the line segments.
+    "Section 3.3 MS boundary parallel": sp.true,
+    # Section 4.3 (Figure 4): CE's boundary lies far from the larger class (it leans towards
+    # the minority class); MS's boundary is closer to the middle than CE's.
+    "Section 4.3 CE leans to minority": sp.true,
+    "Section 4.3 MS nearer the middle": sp.true,
+    # Abstract, Section 1 and Section 6: MS gives robustness "without losing much accuracy".
+    "Abstract accuracy kept": sp.true,
+    # Section 4.2: MS has the highest adversarial accuracy in Table 2; the baselines' numbers
+    # follow their original papers (the sources Section 4.2 cites for each row).
+    "Section 4.2 MS highest in Table 2": sp.true,
+    "Table 2 sources": {
+        "ms": "this paper",
+        "mmc": "Pang et al. (2019a)",
+        "sce": "He et al. (2016)",
+        "center-loss": "Wen et al. (2016)",
+        "l-dm": "Wan et al. (2018)",
+    },
 }
 
 # Eqs. 28-29 print a + n/d with the fraction bar under n alone; (a, n, d) lets a check read

@@ -6,8 +6,8 @@ statement from :data:`msanalysis.paper.PRINTED`, so a test can substitute a wron
 derived one and watch the verdict move (the mutation test in ``tests/test_claims.py``).
 
 Modules, one per part of the paper: :mod:`.gradients`, :mod:`.theorem1`, :mod:`.theorem2`,
-:mod:`.theorem3`, :mod:`.section5`, :mod:`.simulations`, :mod:`.tables`; comparisons shared
-by all rows in :mod:`.compare`. See docs/ledger.md.
+:mod:`.boundaries`, :mod:`.theorem3`, :mod:`.section5`, :mod:`.simulations`, :mod:`.tables`;
+comparisons shared by all rows in :mod:`.compare`. See docs/ledger.md.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..paper import PRINTED
-from . import gradients, section5, simulations, tables, theorem1, theorem2, theorem3  # noqa: F401
+from . import (  # noqa: F401
+    boundaries,
+    gradients,
+    section5,
+    simulations,
+    tables,
+    theorem1,
+    theorem2,
+    theorem3,
+)
 from .rule import CHECKS, PARTS, Check, Claim, Verdict, judge, run_check
 
 __all__ = [

@@ -107,6 +107,7 @@ PARTS: dict[str, str] = {
     "gradients": "Losses and their gradients (eqs. 1-8, Figure 2)",
     "theorem1": "Theorem 1: cross-entropy (eqs. 9-16, Section 3.2)",
     "theorem2": "Theorem 2: MS loss on two points (eqs. 17-30)",
+    "boundaries": "Sections 3-4: boundaries, imbalance",
     "theorem3": "Theorem 3: the η threshold (Section 5, eqs. 31-36)",
     "section5": "Section 5: related losses and readings",
     "simulations": "Gradient-descent simulations",
