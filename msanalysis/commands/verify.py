@@ -49,7 +49,7 @@ def _text(rows) -> str:
         "msanalysis verify: the claims ledger of 'Multi-stationary point losses for robust model'",
         f"{len(rows)} claims: {summary}",
         "verdict: HOLDS = exact as printed; HOLDS_WITH_CORRECTION = not exact, the consequence "
-        "survives; FAILS = neither",
+        "survives; FAILS = not exact and the consequence fails ('facts' gives both per row)",
     ]
     part = None
     for r in rows:
@@ -58,7 +58,11 @@ def _text(rows) -> str:
             out += ["", PARTS[part], "=" * len(PARTS[part])]
         out.append(f"{r.verdict.value:<22} {r.id:<26} {r.source}")
         fields = [("paper", r.paper), ("derived", r.derived)]
-        fields += [("tests", r.consequence_tested)] + (
+        facts = (
+            f"exact {'yes' if r.exact else 'no'}; consequence "
+            f"{'holds' if r.consequence else 'fails'}"
+        )
+        fields += [("tests", r.consequence_tested), ("facts", facts)] + (
             [("reading", r.reading)] if r.reading else []
         )
         for label, body in (*fields, ("evidence", r.evidence)):
