@@ -196,6 +196,43 @@ class _Wrap(torch.nn.Module):
 # ------------------------------------------------------------------------------ bad input
 
 
+def test_center_loss_reads_the_first_rows_of_a_padded_evaluation_batch():
+    """evaluate() cuts a padded last batch to its valid rows: the loss of out[:n] is the loss
+    of the first n samples; rows that are not the pass's first ones are refused."""
+    head = CenterHead(4, 3, lam=0.5)
+    with torch.no_grad():
+        head.centres.copy_(torch.randn(3, 4, generator=torch.Generator().manual_seed(1)))
+    f, y = (
+        torch.randn(5, 4, generator=torch.Generator().manual_seed(0)),
+        torch.tensor([0, 1, 2, 0, 1]),
+    )
+    out = head(f)
+    cut = head.per_sample_loss(out[:3], y[:3])
+    head(f[:3])
+    assert torch.allclose(cut, head.per_sample_loss(head(f[:3]), y[:3]), rtol=0, atol=0)
+    head(f)
+    with pytest.raises(ValueError, match="features of the forward pass"):
+        head.per_sample_loss(out[1:4], y[1:4])
+
+
+@pytest.mark.parametrize("loss", sorted(BASELINES))
+def test_evaluation_with_a_padded_last_batch_gives_every_baselines_loss(loss):
+    """5 test images in batches of 2: the last batch is padded and cut (the Center loss
+    study once failed here); the mean loss equals the loss over all 5 at once."""
+    from msanalysis.training.data import ImageData
+    from msanalysis.training.train import evaluate
+
+    torch.manual_seed(0)
+    net = with_baseline_head(build_model("small-cnn"), loss, {}).eval()
+    gen = torch.Generator().manual_seed(2)
+    images = torch.randint(0, 256, (5, 1, 28, 28), dtype=torch.uint8, generator=gen)
+    data = ImageData(images, torch.tensor([0, 1, 2, 3, 4]), 10, "fashion-mnist", "test")
+    criterion = build_criterion(loss, {}, net)
+    padded = evaluate(net, criterion, data, batch_size=2)
+    whole = evaluate(net, criterion, data, batch_size=5)
+    assert padded["test_loss"] == pytest.approx(whole["test_loss"], rel=1e-6)  # float32 sums
+
+
 def test_head_loss_checks_values_as_family_losses_do():
     """eager raises on a NaN loss, deferred records it on the device until reset, off neither."""
     net = with_baseline_head(build_model("small-cnn"), "mmc", {})

@@ -107,7 +107,8 @@ def mmc_centres(num_classes: int, dim: int, *, c_mm: float = 10.0) -> torch.Tens
 class CenterHead(nn.Module):
     """CE's linear layer plus learnable class centres c_k (K, D) in the feature space.
 
-    ``forward`` keeps the features it saw in ``last_features`` for :meth:`per_sample_loss`.
+    ``forward`` keeps the features it saw in ``last_features`` (and its output) for
+    :meth:`per_sample_loss`.
     """
 
     def __init__(self, in_features: int, num_classes: int, *, lam: float) -> None:
@@ -117,15 +118,24 @@ class CenterHead(nn.Module):
         self.linear = nn.Linear(in_features, num_classes)
         self.centres = nn.Parameter(torch.zeros(num_classes, in_features))
         self.last_features: torch.Tensor | None = None
+        self._last_output: torch.Tensor | None = None
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         self.last_features = features
-        return self.linear(features)
+        self._last_output = self.linear(features)
+        return self._last_output
 
     def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """CE(logits, y) + (λ/2)·‖f − c_y‖², (N,), with f from the last forward pass."""
-        f = self.last_features
-        if f is None or f.shape[0] != logits.shape[0]:
+        """CE(logits, y) + (λ/2)·‖f − c_y‖², (N,), with f from the last forward pass.
+
+        ``logits`` may be the first rows of that pass's output (evaluation cuts a padded last
+        batch: :func:`~msanalysis.training.data.eval_batches`); any other logits raise.
+        """
+        f, n, out = self.last_features, logits.shape[0], self._last_output
+        is_prefix = out is not None and logits.data_ptr() == out.data_ptr()
+        if f is not None and n < f.shape[0] and is_prefix:
+            f = f[:n]  # the same storage from its first row: the first n samples of the pass
+        if f is None or f.shape[0] != n:
             raise ValueError(
                 "center loss needs the features of the forward pass that gave these logits"
             )
