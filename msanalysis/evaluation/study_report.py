@@ -29,7 +29,7 @@ import torch
 from ..attacks.evaluate import paired_noise_margin
 from .robustness import unpack_bits
 from .statistics import SeedInterval, binomial_interval, seed_interval, verdict_of_difference
-from .study import LossSetting, Study, iter_done
+from .study import LossSetting, Study, eval_cells, iter_done
 from .variants import WORST_CASE_OF
 
 __all__ = [
@@ -164,9 +164,20 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
         )
     n = {r["n"] for r in results["cells"].values() if r.get("applies")}
     lines += ["", f"Test images per cell: {', '.join(map(str, sorted(n))) or 'none yet'}."]
-    skipped = sorted(k for k, r in results["cells"].items() if not r.get("applies"))
+    skipped: dict[tuple[str, str], int] = defaultdict(int)
+    for cell in eval_cells(study):
+        r = results["cells"].get(cell.key)
+        if r is not None and not r.get("applies"):
+            skipped[(cell.variant, r.get("why", ""))] += 1
     if skipped:
-        lines += ["", "Not applicable (left out): " + ", ".join(f"`{k}`" for k in skipped)]
+        lines += [
+            "",
+            "Not applicable (left out): "
+            + "; ".join(
+                f"variant `{v}`, {n} cells ({why})" for (v, why), n in sorted(skipped.items())
+            )
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 

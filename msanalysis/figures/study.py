@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from ..evaluation.study import Study, iter_done
 from .build import save_figure
@@ -103,6 +104,9 @@ def _eta_figure(points: list[dict[str, Any]], reference: str, title: str) -> Fig
             ax.scatter([e] * len(by_eta[e]), by_eta[e], s=10, color=line.get_color(), alpha=0.5)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set(xscale="log", xlabel="η", ylabel=f"accuracy − {reference} (points)", title=title)
+    etas = sorted({e for by_eta in diffs.values() for e in by_eta})
+    ax.set_xticks(etas, [f"{e:g}" for e in etas])  # the studied η, not log-scale minor labels
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.legend(fontsize="small")
     return fig
 
