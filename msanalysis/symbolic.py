@@ -48,6 +48,7 @@ __all__ = [
     "grad_xi",
     "grad_logit",
     "softmax_jacobian",
+    "sample_weight",
     "StationaryPoint",
     "roots_in_unit_interval",
     "stationary_points",
@@ -217,6 +218,24 @@ def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: An
     if which not in ("true", "other"):
         raise SymbolicArgumentError(f"which={which!r}: expected 'true' or 'other'")
     return _grad_logit(name, _params(name, params), which)
+
+
+def sample_weight(name: str, **params: Any) -> sp.Expr:
+    """w(ξ) = -ξ·dℓ/dξ: the factor by which a loss reweights cross-entropy's logit gradient.
+
+    Every loss here is a function of ξ alone, so with the softmax Jacobian
+    ∂ξ/∂o = ξ(e_y - p) its gradient is dℓ/do = ξ ℓ'(ξ)(e_y - p) = w(ξ)·(p - e_y), and
+    p - e_y is cross-entropy's gradient: w = 1 for CE. Where w < 0, gradient descent on ℓ
+    lowers ξ, and an attack ascending ℓ raises it.
+
+    Examples:
+      >>> sample_weight("ce")
+      1
+      >>> sample_weight("ms")
+      -2*eta*xi*(2*xi - 1) + 1
+    """
+    terms = sp.Add.make_args(loss(name, **params))  # term by term keeps each factor readable
+    return sp.Add(*(sp.factor(sp.factor_terms(sp.cancel(-XI * sp.diff(t, XI)))) for t in terms))
 
 
 def is_zero(expr: sp.Expr) -> bool:
