@@ -383,14 +383,24 @@ def _nonnegative(expr: sp.Expr) -> bool:
     return bool(sp.factor(expr).is_nonnegative)
 
 
-@cache
 def convex(loss: sp.Expr) -> bool:
-    """ℓ'' ≥ 0 on (0, 1), proven, for ℓ'' = r + a·log ξ + b·log(1-ξ) with r, a, b rational in ξ.
+    """ℓ'' ≥ 0 on (0, 1) for every η > 0, proven; False means "not proven", not "not convex".
+
+    The η-free part and the η part are proven separately (:func:`_convex_part`), so a loss and
+    the same loss plus the η term share the work.
+    """
+    free = loss.subs(S.ETA, 0)
+    rest = sp.expand(loss - free)
+    return _convex_part(free) and (rest == 0 or _convex_part(rest))
+
+
+@cache
+def _convex_part(loss: sp.Expr) -> bool:
+    """ℓ'' ≥ 0 on (0, 1), for ℓ'' = r + a·log ξ + b·log(1-ξ) with r, a, b rational in ξ.
 
     Below ξ = 1/2, log ξ < log(1-ξ) < 0, so a·log ξ + b·log(1-ξ) = a(log ξ - log(1-ξ)) +
     (a+b)·log(1-ξ) ≥ 0 when a ≤ 0 and a+b ≤ 0; above 1/2 the same with b in place of a. Each
-    sign is proven on its half (ξ = 1/(2+s) and ξ = (1+s)/(2+s), s > 0). False means "not
-    proven", not "not convex".
+    sign is proven on its half (ξ = 1/(2+s) and ξ = (1+s)/(2+s), s > 0).
     """
     second = sp.expand(sp.expand_log(sp.diff(loss, S.XI, 2), force=True))
     l1, l2 = sp.Dummy(), sp.Dummy()
@@ -408,14 +418,19 @@ def convex(loss: sp.Expr) -> bool:
 
 
 def _end(expr: sp.Expr, point: int) -> sp.Expr:
-    """lim expr as ξ → 0⁺ (point 0) or 1⁻ (point 1), from its leading term in u = ξ or 1 - ξ
-    (cheaper than a direct limit through the logs); η-linear parts are taken separately."""
-    parts = (expr.subs(S.ETA, 0), sp.expand(expr - expr.subs(S.ETA, 0)))
-    total = sp.Integer(0)
-    for part in parts:
-        near = sp.expand(sp.expand_log(part.subs(S.XI, _U if point == 0 else 1 - _U), force=True))
-        total += sp.limit(near.as_leading_term(_U), _U, 0, "+") if near != 0 else 0
-    return total
+    """lim expr as ξ → 0⁺ (point 0) or 1⁻ (point 1); the η-free and η parts separately."""
+    free = expr.subs(S.ETA, 0)
+    return _end_part(free, point) + _end_part(sp.expand(expr - free), point)
+
+
+@cache
+def _end_part(expr: sp.Expr, point: int) -> sp.Expr:
+    """The limit from the leading term in u = ξ or 1 - ξ (cheaper than a direct limit through
+    the logs)."""
+    if expr == 0:
+        return sp.Integer(0)
+    near = sp.expand(sp.expand_log(expr.subs(S.XI, _U if point == 0 else 1 - _U), force=True))
+    return sp.limit(near.as_leading_term(_U), _U, 0, "+")
 
 
 @cache
@@ -484,10 +499,11 @@ def _sign_change(name: str) -> str:
     if where is None:  # pragma: no cover - every registry loss is proven convex today
         where, how = _minimum_set(name), "zeros counted on an η grid"
     at = f", {_settings(params)}" if params else ""
+    every = where == sp.Interval.open(0, sp.oo)
     if not loss.has(S.ETA):
-        return (
-            "once, + to -" if where == sp.Interval.open(0, sp.oo) else "never"
-        ) + f" ({how}{at})"
+        return ("once, + to -" if every else "never") + f" ({how}{at})"
+    if every:
+        return f"once, + to -, for every η > 0 ({how}{at})"
     return f"once, + to -, for η ∈ {fmt(where)}, else never ({how}{at})"
 
 
@@ -507,8 +523,22 @@ def derived_minimum_set(name: str) -> sp.Set:
 def _weight_of_printed(printed: Printed, name: str) -> sp.Expr:
     """The w a printed gradient implies: eq. 5 or 8 divided by CE's gradient ξ - 1."""
     eq, _ = PRINTED_GRADIENTS[name]
-    terms = sp.Add.make_args(printed[eq])
-    return sp.Add(*(sp.factor(sp.cancel(t / S.grad_logit("ce"))) for t in terms))
+    free = printed[eq].subs(S.ETA, 0)  # the η-free part and the η part, each factored
+    parts = (free, sp.expand(printed[eq] - free))
+    return sp.Add(*(sp.factor(sp.cancel(t / S.grad_logit("ce"))) for t in parts))
+
+
+def _training_meaning(weights: dict[str, tuple[sp.Expr, str]]) -> str:
+    """What w's sign above MS's ξ* means, with the numbers at the paper's η."""
+    point = S.stationary_points("ms", eta=PAPER_ETA)[0].xi
+    above = weights["ms"][0].subs({S.ETA: PAPER_ETA, S.XI: (point + 1) / 2})
+    where = f"MS at η = {PAPER_ETA}: ξ* = {sp.N(point, 6)}, w = {sp.N(above, 4)} halfway to 1"
+    if not above.is_negative:
+        return f"{where}: w does not change sign there"
+    return (
+        f"{where}: where w < 0, descent on ℓ lowers ξ, pushing the sample back from ξ = 1 "
+        "towards ξ*, and an attack that ascends ℓ raises ξ, away from misclassification"
+    )
 
 
 @check(
@@ -519,6 +549,7 @@ def _weight_of_printed(printed: Printed, name: str) -> sp.Expr:
 )
 def reweighting_identity(printed: Printed) -> Claim:
     residuals = _identity_residuals()
+    holds = all(r == 0 for r in residuals)
     weights = sample_weights()
     exact = all(same(_weight_of_printed(printed, n), weights[n][0]) for n in PRINTED_GRADIENTS)
     printed_sets = {
@@ -526,34 +557,36 @@ def reweighting_identity(printed: Printed) -> Claim:
         for n, (eq, _) in PRINTED_GRADIENTS.items()
     }
     consequence = all(printed_sets[n] == derived_minimum_set(n) for n in PRINTED_GRADIENTS)
-    point = S.stationary_points("ms", eta=PAPER_ETA)[0].xi
-    above = weights["ms"][0].subs({S.ETA: PAPER_ETA, S.XI: (point + 1) / 2})
     return Claim(
         id="reweighting-identity",
         part=PART,
         source="new identity (not in the paper); eqs. 1, 5 and 8",
-        paper="not stated; eqs. 5 and 8 print the gradients whose zeros are the zeros of w",
-        derived="dℓ/do = ξ·ℓ'(ξ)·(e_y - p) = w(ξ)·(p - e_y), CE's gradient reweighted by "
-        "w(ξ) = -ξ·ℓ'(ξ); "
-        + "; ".join(f"{n}: w = {fmt(w)}, sign change {where}" for n, (w, where) in weights.items()),
+        paper="the identity is not stated; eqs. 5 and 8 print the gradients of eqs. 4 and 7, "
+        "whose zeros in (0, 1) are the zeros of w",
+        derived="dℓ/do = ξ·ℓ'(ξ)·(e_y - p) = w(ξ)·(p - e_y), CE's gradient times "
+        f"w(ξ) = -ξ·ℓ'(ξ) ({'holds' if holds else 'does not hold'} for every ℓ of ξ); w "
+        "changes sign from + to - for η ∈ "
+        + ", ".join(
+            f"{fmt(derived_minimum_set(n))} ({n}; printed {eq}: {fmt(printed_sets[n])})"
+            for n, (eq, _) in PRINTED_GRADIENTS.items()
+        ),
         exact=exact,
         consequence=consequence,
         consequence_tested="the η for which w changes sign in (0, 1) from + to - (a finite "
         "minimum), read from the printed gradients",
         reading=f"each printed gradient read as CE's ξ - 1 times a weight; α = "
         f"{FOCAL[S.ALPHA]}, γ = {FOCAL[S.GAMMA]} for eq. 5",
-        evidence=f"for a generic ℓ(ξ) and K = {CLASSES} symbolic logits dℓ/do_j - "
+        evidence=f"for an undefined ℓ(ξ) and K = {CLASSES} symbolic logits, dℓ/do_j - "
         "ξℓ'(ξ)(δ_yj - p_j) cancels to "
         + ", ".join(fmt(r) for r in residuals)
-        + "; the printed gradients imply w = "
+        + ". Every registry loss: "
+        + "; ".join(f"{n}: w = {fmt(w)}, sign change {where}" for n, (w, where) in weights.items())
+        + ". The printed gradients imply w = "
         + ", ".join(
-            f"{fmt(_weight_of_printed(printed, n))} ({PRINTED_GRADIENTS[n][0]}, sign change for "
-            f"η ∈ {fmt(printed_sets[n])})"
+            f"{fmt(_weight_of_printed(printed, n))} ({PRINTED_GRADIENTS[n][0]})"
             for n in PRINTED_GRADIENTS
         )
-        + f". Training: where w < 0 (ξ > ξ*) descent on ℓ lowers ξ, pushing the sample back from "
-        f"ξ = 1 towards ξ*; an attack that ascends ℓ there raises ξ, away from misclassification "
-        f"(MS at η = {PAPER_ETA}: ξ* = {sp.N(point, 6)}, w = {sp.N(above, 4)} halfway to 1).",
+        + f". {_training_meaning(weights)}.",
     )
 
 
