@@ -374,33 +374,36 @@ _HALVES = (1 / (2 + _HALF), (1 + _HALF) / (2 + _HALF))  # ξ in (0, 1/2), ξ in 
 _U = sp.Symbol("u", positive=True)
 
 
-def _nonnegative(expr: sp.Expr) -> bool:
-    """expr ≥ 0 for every s > 0 (and η > 0), proven: non-negative coefficients, else factors."""
+def _nonnegative(expr: sp.Expr, *, strict: bool = False) -> bool:
+    """expr ≥ 0 (> 0 if ``strict``) for every s > 0 and η > 0, proven: a numerator and a
+    denominator with non-negative coefficients (a non-zero one is then > 0), else the factors."""
     num, den = sp.fraction(sp.cancel(expr))
     coeffs = sp.Poly(num, _HALF).coeffs() + sp.Poly(den, _HALF).coeffs()
-    if all(sp.sympify(c).is_nonnegative for c in coeffs):
+    if all(sp.sympify(c).is_nonnegative for c in coeffs) and (num != 0 or not strict):
         return True
-    return bool(sp.factor(expr).is_nonnegative)
+    factored = sp.factor(expr)
+    return bool(factored.is_positive if strict else factored.is_nonnegative)
 
 
+@cache
 def convex(loss: sp.Expr) -> bool:
-    """ℓ'' ≥ 0 on (0, 1) for every η > 0, proven; False means "not proven", not "not convex".
+    """ℓ'' > 0 on (0, 1) for every η > 0, proven; False means "not proven", not "not convex".
 
     The η-free part and the η part are proven separately (:func:`_convex_part`), so a loss and
     the same loss plus the η term share the work.
     """
     free = loss.subs(S.ETA, 0)
     rest = sp.expand(loss - free)
-    return _convex_part(free) and (rest == 0 or _convex_part(rest))
+    return _convex_part(free) and (rest == 0 or _convex_part(rest))  # each part's ℓ'' > 0
 
 
 @cache
 def _convex_part(loss: sp.Expr) -> bool:
-    """ℓ'' ≥ 0 on (0, 1), for ℓ'' = r + a·log ξ + b·log(1-ξ) with r, a, b rational in ξ.
+    """ℓ'' > 0 on (0, 1), for ℓ'' = r + a·log ξ + b·log(1-ξ) with r, a, b rational in ξ.
 
     Below ξ = 1/2, log ξ < log(1-ξ) < 0, so a·log ξ + b·log(1-ξ) = a(log ξ - log(1-ξ)) +
-    (a+b)·log(1-ξ) ≥ 0 when a ≤ 0 and a+b ≤ 0; above 1/2 the same with b in place of a. Each
-    sign is proven on its half (ξ = 1/(2+s) and ξ = (1+s)/(2+s), s > 0).
+    (a+b)·log(1-ξ) ≥ 0 when a ≤ 0 and a+b ≤ 0; above 1/2 the same with b in place of a; r > 0
+    then makes ℓ'' > 0. Each sign is proven on its half (ξ = 1/(2+s), ξ = (1+s)/(2+s), s > 0).
     """
     second = sp.expand(sp.expand_log(sp.diff(loss, S.XI, 2), force=True))
     l1, l2 = sp.Dummy(), sp.Dummy()
@@ -410,7 +413,7 @@ def _convex_part(loss: sp.Expr) -> bool:
     if any(e.has(l1, l2, sp.log) or not e.is_rational_function(S.XI) for e in (rest, a, b)):
         return False
     return all(
-        _nonnegative(rest.subs(S.XI, x))
+        _nonnegative(rest.subs(S.XI, x), strict=True)
         and _nonnegative(-c.subs(S.XI, x))
         and _nonnegative(-(a + b).subs(S.XI, x))
         for x, c in zip(_HALVES, (a, b), strict=True)
