@@ -164,9 +164,9 @@ def test_family_member_has_at_most_one_finite_stationary_point(name, eta):
 
 
 def test_convexity_proof_is_not_fooled():
-    assert G.convex(S.loss("ms"))
-    assert not G.convex(-(XI**2))
-    assert not G.convex(-sp.log(XI) - 3 * XI**2)  # ℓ'' = 1/ξ² - 6 < 0 near ξ = 1
+    assert S.convex_in_xi(S.loss("ms"))
+    assert not S.convex_in_xi(-(XI**2))
+    assert not S.convex_in_xi(-sp.log(XI) - 3 * XI**2)  # ℓ'' = 1/ξ² - 6 < 0 near ξ = 1
 
 
 def test_spectral_decoupling_member_loses_the_asymptotic_point():

@@ -1,4 +1,5 @@
-"""Rows on the losses and their gradients: eqs. 4, 5, 8 and Figure 2's stationary points."""
+"""Rows on the losses and their gradients: eqs. 1, 2, 4, 5, 8, Figure 2's stationary points, the
+reweighting identity dℓ/do = w(ξ)·(p - e_y), and how many stationary points the family has."""
 
 from __future__ import annotations
 
@@ -340,7 +341,7 @@ def eq2_labels(printed: Printed) -> Claim:
     # What the paper uses eq. 2 for: -log of the true class's probability (Theorem 1's proof
     # writes L(p) = -log p), with y the indicator of the class ξ belongs to.
     consequence = same(loss.subs(Y, 1), outcomes[0]) and same(loss.subs(Y, 0), outcomes[1])
-    lows = {y: _end(per_label[y], 1) for y in not_ce}
+    lows = {y: S.end_limit(per_label[y], 1) for y in not_ce}
     first, last = printed["labels"]
     return Claim(
         id="eq2-labels",
@@ -365,92 +366,6 @@ def eq2_labels(printed: Printed) -> Claim:
         )
         + f"; at y = 1: {fmt(loss.subs(Y, 1))}, at y = 0: {fmt(loss.subs(Y, 0))}.",
     )
-
-
-# ---- shared derivations: convexity in ξ, limits at the ends, the η of a finite minimum
-
-_HALF = sp.Symbol("s", positive=True)
-_HALVES = (1 / (2 + _HALF), (1 + _HALF) / (2 + _HALF))  # ξ in (0, 1/2), ξ in (1/2, 1)
-_U = sp.Symbol("u", positive=True)
-
-
-def _nonnegative(expr: sp.Expr, *, strict: bool = False) -> bool:
-    """expr ≥ 0 (> 0 if ``strict``) for every s > 0 and η > 0, proven: a numerator and a
-    denominator with non-negative coefficients (a non-zero one is then > 0), else the factors."""
-    num, den = sp.fraction(sp.cancel(expr))
-    coeffs = sp.Poly(num, _HALF).coeffs() + sp.Poly(den, _HALF).coeffs()
-    if all(sp.sympify(c).is_nonnegative for c in coeffs) and (num != 0 or not strict):
-        return True
-    factored = sp.factor(expr)
-    return bool(factored.is_positive if strict else factored.is_nonnegative)
-
-
-@cache
-def convex(loss: sp.Expr) -> bool:
-    """ℓ'' > 0 on (0, 1) for every η > 0, proven; False means "not proven", not "not convex".
-
-    The η-free part and the η part are proven separately (:func:`_convex_part`), so a loss and
-    the same loss plus the η term share the work.
-    """
-    free = loss.subs(S.ETA, 0)
-    rest = sp.expand(loss - free)
-    return _convex_part(free) and (rest == 0 or _convex_part(rest))  # each part's ℓ'' > 0
-
-
-@cache
-def _convex_part(loss: sp.Expr) -> bool:
-    """ℓ'' > 0 on (0, 1), for ℓ'' = r + a·log ξ + b·log(1-ξ) with r, a, b rational in ξ.
-
-    Below ξ = 1/2, log ξ < log(1-ξ) < 0, so a·log ξ + b·log(1-ξ) = a(log ξ - log(1-ξ)) +
-    (a+b)·log(1-ξ) ≥ 0 when a ≤ 0 and a+b ≤ 0; above 1/2 the same with b in place of a; r > 0
-    then makes ℓ'' > 0. Each sign is proven on its half (ξ = 1/(2+s), ξ = (1+s)/(2+s), s > 0).
-    """
-    second = sp.expand(sp.expand_log(sp.diff(loss, S.XI, 2), force=True))
-    l1, l2 = sp.Dummy(), sp.Dummy()
-    linear = second.subs({sp.log(S.XI): l1, sp.log(1 - S.XI): l2})
-    a, b = linear.coeff(l1), linear.coeff(l2)
-    rest = sp.expand(linear - a * l1 - b * l2)
-    if any(e.has(l1, l2, sp.log) or not e.is_rational_function(S.XI) for e in (rest, a, b)):
-        return False
-    return all(
-        _nonnegative(rest.subs(S.XI, x), strict=True)
-        and _nonnegative(-c.subs(S.XI, x))
-        and _nonnegative(-(a + b).subs(S.XI, x))
-        for x, c in zip(_HALVES, (a, b), strict=True)
-    )
-
-
-def _end(expr: sp.Expr, point: int) -> sp.Expr:
-    """lim expr as ξ → 0⁺ (point 0) or 1⁻ (point 1); the η-free and η parts separately."""
-    free = expr.subs(S.ETA, 0)
-    return _end_part(free, point) + _end_part(sp.expand(expr - free), point)
-
-
-@cache
-def _end_part(expr: sp.Expr, point: int) -> sp.Expr:
-    """The limit from the leading term in u = ξ or 1 - ξ (cheaper than a direct limit through
-    the logs)."""
-    if expr == 0:
-        return sp.Integer(0)
-    near = sp.expand(sp.expand_log(expr.subs(S.XI, _U if point == 0 else 1 - _U), force=True))
-    return sp.limit(near.as_leading_term(_U), _U, 0, "+")
-
-
-@cache
-def minimum_by_convexity(loss: sp.Expr) -> sp.Set | None:
-    """The η > 0 for which ``loss`` (of ξ, maybe η) has a finite stationary point, or None.
-
-    Where ℓ is proven :func:`convex` (ℓ'' > 0 with the η term's 4η), dℓ/dξ rises, so it has
-    at most one zero in (0, 1), a minimum, and has it exactly when dℓ/dξ < 0 at 0⁺ and > 0 at
-    1⁻: the set is solved from the two limits, for symbolic η. None where convexity is not
-    proven.
-    """
-    if not convex(loss):
-        return None
-    slope = sp.diff(loss, S.XI)
-    low, high = (_end(slope, e) for e in (0, 1))
-    positive = sp.Interval.open(0, sp.oo)
-    return sp.solveset(low < 0, S.ETA, positive) & sp.solveset(high > 0, S.ETA, positive)
 
 
 def _settings(params: dict[str, float]) -> str:
@@ -497,7 +412,7 @@ def _sign_change(name: str) -> str:
         return "never: w > 0 on (0, 1), proven for every α > 0, γ ≥ 0"
     params = {k: v for k, v in get_loss(name).defaults().items() if k != "eta"}
     loss = S.loss(name, **params)
-    where = minimum_by_convexity(loss)
+    where = S.finite_minimum_etas(loss)
     how = "ℓ proven convex in ξ"
     if where is None:  # pragma: no cover - every registry loss is proven convex today
         where, how = _minimum_set(name), "zeros counted on an η grid"
@@ -519,7 +434,7 @@ def sample_weights() -> dict[str, tuple[sp.Expr, str]]:
 @cache
 def derived_minimum_set(name: str) -> sp.Set:
     """The η for which w of a loss with η changes sign (a finite minimum), at the paper's α, γ."""
-    found = minimum_by_convexity(S.loss(name, **_paper_params(name)))
+    found = S.finite_minimum_etas(S.loss(name, **_paper_params(name)))
     return _minimum_set(name) if found is None else found
 
 
@@ -598,17 +513,20 @@ def reweighting_identity(printed: Printed) -> Claim:
 
 @cache
 def family_counts() -> dict[str, dict[str, object]]:
-    """Each registry loss without η plus η(ξ² + (1-ξ)²), at its registry defaults: the η for
-    which it has its one finite minimum (:func:`minimum_by_convexity`), and whether it keeps the
-    asymptotic stationary point (∂ℓ/∂o → 0 as ξ → 1⁻)."""
+    """Each registry loss without η plus η(ξ² + (1-ξ)²), at its registry defaults.
+
+    For each: the η for which it has its one finite minimum
+    (:func:`msanalysis.symbolic.finite_minimum_etas`), and whether it keeps the asymptotic
+    stationary point (∂ℓ/∂o → 0 as ξ → 1⁻).
+    """
     term = stationary_term(S.true_class(), eta=S.ETA)
     facts: dict[str, dict[str, object]] = {}
     for name, spec in LOSSES.items():
         if "eta" in spec.defaults():
             continue
         member = S.loss(name, **spec.defaults()) + term
-        logit_end = _end(sp.diff(member, S.XI) * S.XI * (1 - S.XI), 1)
-        found = minimum_by_convexity(member)
+        logit_end = S.end_limit(sp.diff(member, S.XI) * S.XI * (1 - S.XI), 1)
+        found = S.finite_minimum_etas(member)
         facts[name] = {
             "convex": found is not None,
             "one_minimum_for": sp.EmptySet if found is None else found,
