@@ -18,10 +18,31 @@ import sympy as sp
 
 from .symbolic import ALPHA, ETA, GAMMA, GAMMA_NEG, XI
 
-__all__ = ["Y", "G", "PRINTED", "FRACTIONS", "DELETED", "PRINTED_GRADIENTS", "quoted_tables"]
+__all__ = [
+    "Y",
+    "G",
+    "P",
+    "P_T",
+    "X",
+    "K",
+    "LOGITS",
+    "S_INDEX",
+    "PRINTED",
+    "FRACTIONS",
+    "DELETED",
+    "PRINTED_GRADIENTS",
+    "quoted_tables",
+]
 
 Y = sp.Symbol("y", nonnegative=True)  # the label of eqs. 2 and 4
 G = GAMMA_NEG  # eq. 18's γ: the positive-class probability at x = -1
+P = sp.Symbol("p", positive=True)  # eq. 6's p, the probability of class y = 1
+P_T = sp.Symbol("p_t", positive=True)  # eq. 6's p_t, for statements written in it
+X = sp.Symbol("x", real=True, nonzero=True)  # eq. 32's input xᵀ, one dimension
+K = sp.Symbol("K", integer=True, positive=True)  # the number of classes (Notation, eq. 1)
+LOGITS = sp.IndexedBase("o", real=True)  # the logits o_k of eq. 1
+S_INDEX = sp.Symbol("s", integer=True, positive=True)  # eq. 1's class index s
+_K_INDEX = sp.Symbol("k", integer=True, positive=True)
 
 _ROOT4 = sp.sqrt(ETA * (4 + ETA))
 
@@ -47,6 +68,12 @@ def quoted_tables() -> dict[str, Any]:
 
 
 PRINTED: dict[str, sp.Expr] = {
+    # eq. 1: ξ = e^{o_s} / Σ_{k=1}^{K} e^{o_k}, s = 1, ..., K (the Jacobian is not printed).
+    "eq. 1": sp.exp(LOGITS[S_INDEX]) / sp.Sum(sp.exp(LOGITS[_K_INDEX]), (_K_INDEX, 1, K)),
+    # Notation (Section 3.2): "y ∈ {1, 2, ..., K} are corresponding targets", as (first, last).
+    "labels": (sp.Integer(1), K),
+    # eq. 2 (and eq. 9): L = -y log ξ - (1 - y) log(1 - ξ).
+    "eq. 2": -Y * sp.log(XI) - (1 - Y) * sp.log(1 - XI),
     # eq. 4 with the printed focal factor (1 - y)^γ.
     "eq. 4": -ALPHA * (1 - Y) ** GAMMA * sp.log(XI) + ETA * (XI**2 + (1 - XI) ** 2),
     # eq. 5: the printed gradient of eq. 4 with respect to the (true) logit.
@@ -54,6 +81,15 @@ PRINTED: dict[str, sp.Expr] = {
     + ETA * (2 * XI * (1 - XI) - 2 * (1 - XI) ** 2),
     # eq. 8: the printed gradient of eq. 7 ("CE'(ξ)"; the text calls it the gradient of CE loss).
     "eq. 8": XI - 1 + ETA * (2 * XI * (1 - XI) - 2 * (1 - XI) ** 2),
+    # eq. 6: p_t = p if y = 1, 1 - p otherwise.
+    "eq. 6": sp.Piecewise((P, sp.Eq(Y, 1)), (1 - P, True)),
+    # eq. 7, the norms of a scalar read as absolute values: -log ξ + η(ξ² + (1 - ξ)²).
+    "eq. 7": -sp.log(XI) + ETA * (XI**2 + (1 - XI) ** 2),
+    # The introduction: "a family of new losses, called multi-stationary point (MS) loss, which
+    # has two stationary points" (the asymptotic one and a finite one).
+    "MS family stationary points": sp.Integer(2),
+    # Section 5: "But it is not always convergence for any stationary-point coefficient."
+    "Section 5 not always convergent": sp.true,
     # eqs. 21 and 23 print the same result for ∂L1/∂w and ∂L1/∂b.
     "eq. 21": -2 * (1 - XI) * (-1 + 2 * ETA * XI**2 - 2 * ETA * XI * (1 - XI)),
     "eq. 22": 2 * G * (1 + 2 * ETA * G * (1 - G) - 2 * ETA * (1 - G) ** 2),
@@ -67,6 +103,8 @@ PRINTED: dict[str, sp.Expr] = {
     # The end of Theorem 2's proof: b = 0.5, so the boundary contains x = 0.
     "Theorem 2 b": sp.Rational(1, 2),
     "Theorem 2 boundary": sp.Integer(0),
+    # eq. 32: "the derivation of weight" of eq. 31, as printed (xᵀ one-dimensional).
+    "eq. 32": -(1 - XI) * 2 * X + 2 * ETA * 2 * X * (1 - XI) + 2 * ETA * (1 - XI) ** 2 * 2 * X,
     # eq. 33: the stationarity condition of eq. 31 as printed (common factor 2x dropped).
     "eq. 33": -(1 - XI) + 2 * ETA * (1 - XI) - 2 * ETA * (1 - XI) ** 2,
     "eq. 34": (1 - XI) * (-1 + 2 * ETA * XI),

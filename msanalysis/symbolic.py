@@ -48,6 +48,10 @@ __all__ = [
     "grad_xi",
     "grad_logit",
     "softmax_jacobian",
+    "sample_weight",
+    "convex_in_xi",
+    "end_limit",
+    "finite_minimum_etas",
     "StationaryPoint",
     "roots_in_unit_interval",
     "stationary_points",
@@ -217,6 +221,24 @@ def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: An
     if which not in ("true", "other"):
         raise SymbolicArgumentError(f"which={which!r}: expected 'true' or 'other'")
     return _grad_logit(name, _params(name, params), which)
+
+
+def sample_weight(name: str, **params: Any) -> sp.Expr:
+    """w(ξ) = -ξ·dℓ/dξ: the factor by which a loss reweights cross-entropy's logit gradient.
+
+    Every loss here is a function of ξ alone, so with the softmax Jacobian
+    ∂ξ/∂o = ξ(e_y - p) its gradient is dℓ/do = ξ ℓ'(ξ)(e_y - p) = w(ξ)·(p - e_y), and
+    p - e_y is cross-entropy's gradient: w = 1 for CE. Where w < 0, gradient descent on ℓ
+    lowers ξ, and an attack ascending ℓ raises it.
+
+    Examples:
+      >>> sample_weight("ce")
+      1
+      >>> sample_weight("ms")
+      -2*eta*xi*(2*xi - 1) + 1
+    """
+    terms = sp.Add.make_args(loss(name, **params))  # term by term keeps each factor readable
+    return sp.Add(*(sp.factor(sp.factor_terms(sp.cancel(-XI * sp.diff(t, XI)))) for t in terms))
 
 
 def is_zero(expr: sp.Expr) -> bool:
@@ -673,3 +695,109 @@ def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, 
 OFF_CENTRE_POINTS = ((1, 1), (-4, 0))
 """One positive at x = 1 and one negative at x = -4: off-centre data (max-margin boundary
 x = -3/2) on which an unpenalised bias changes where CE's gradient descent goes."""
+
+
+# --------------------------------------------------------------------------------------
+# Convexity in ξ and the η of a finite minimum, proven for symbolic η.
+# --------------------------------------------------------------------------------------
+
+_HALF = sp.Symbol("s", positive=True)
+_HALVES = (1 / (2 + _HALF), (1 + _HALF) / (2 + _HALF))  # ξ in (0, 1/2), ξ in (1/2, 1)
+_U = sp.Symbol("u", positive=True)
+
+
+def _nonnegative(expr: sp.Expr, *, strict: bool = False) -> bool:
+    """expr ≥ 0 (> 0 if ``strict``) for every s > 0 and η > 0, proven: a numerator and a
+    denominator with non-negative coefficients (a non-zero one is then > 0), else the factors."""
+    num, den = sp.fraction(sp.cancel(expr))
+    coeffs = sp.Poly(num, _HALF).coeffs() + sp.Poly(den, _HALF).coeffs()
+    if all(sp.sympify(c).is_nonnegative for c in coeffs) and (num != 0 or not strict):
+        return True
+    factored = sp.factor(expr)
+    return bool(factored.is_positive if strict else factored.is_nonnegative)
+
+
+@cache
+def _convex_part(expr: sp.Expr) -> bool:
+    """ℓ'' > 0 on (0, 1), for ℓ'' = r + a·log ξ + b·log(1-ξ) with r, a, b rational in ξ.
+
+    Below ξ = 1/2, log ξ < log(1-ξ) < 0, so a·log ξ + b·log(1-ξ) = a(log ξ - log(1-ξ)) +
+    (a+b)·log(1-ξ) ≥ 0 when a ≤ 0 and a+b ≤ 0; above 1/2 the same with b in place of a; r > 0
+    then makes ℓ'' > 0. Each sign is proven on its half (ξ = 1/(2+s), ξ = (1+s)/(2+s), s > 0).
+    """
+    second = sp.expand(sp.expand_log(sp.diff(expr, XI, 2), force=True))
+    l1, l2 = sp.Dummy(), sp.Dummy()
+    linear = second.subs({sp.log(XI): l1, sp.log(1 - XI): l2})
+    a, b = linear.coeff(l1), linear.coeff(l2)
+    rest = sp.expand(linear - a * l1 - b * l2)
+    if any(e.has(l1, l2, sp.log) or not e.is_rational_function(XI) for e in (rest, a, b)):
+        return False
+    return all(
+        _nonnegative(rest.subs(XI, x), strict=True)
+        and _nonnegative(-c.subs(XI, x))
+        and _nonnegative(-(a + b).subs(XI, x))
+        for x, c in zip(_HALVES, (a, b), strict=True)
+    )
+
+
+@cache
+def convex_in_xi(expr: sp.Expr) -> bool:
+    """Whether d²expr/dξ² > 0 on (0, 1) for every η > 0 is proven; False means "not proven".
+
+    The η-free part and the η part are proven separately, so a loss and the same loss plus the
+    stationary term share the work. Handles second derivatives that are rational in ξ plus
+    rational multiples of log ξ and log(1 - ξ) (every loss of the registry).
+
+    Examples:
+      >>> convex_in_xi(loss("ms")), convex_in_xi(-(XI**2))
+      (True, False)
+    """
+    free = expr.subs(ETA, 0)
+    rest = sp.expand(expr - free)
+    return _convex_part(free) and (rest == 0 or _convex_part(rest))
+
+
+@cache
+def _end_part(expr: sp.Expr, point: int) -> sp.Expr:
+    if expr == 0:
+        return sp.Integer(0)
+    near = sp.expand(sp.expand_log(expr.subs(XI, _U if point == 0 else 1 - _U), force=True))
+    return sp.limit(near.as_leading_term(_U), _U, 0, "+")
+
+
+def end_limit(expr: sp.Expr, point: Literal[0, 1]) -> sp.Expr:
+    """lim expr as ξ → 0⁺ (``point=0``) or ξ → 1⁻ (``point=1``), for symbolic η.
+
+    Taken from the leading term in u = ξ or u = 1 - ξ, the η-free and the η part separately:
+    cheaper than a direct limit through the logs, and cached per part.
+
+    Examples:
+      >>> end_limit(grad_xi("ms"), 1), end_limit(grad_xi("ms"), 0)
+      (2*eta - 1, -oo)
+    """
+    free = expr.subs(ETA, 0)
+    return _end_part(free, point) + _end_part(sp.expand(expr - free), point)
+
+
+@cache
+def finite_minimum_etas(expr: sp.Expr) -> sp.Set | None:
+    """The η > 0 for which a loss ``expr`` (of ξ, maybe η) has a stationary point in (0, 1).
+
+    Where the loss is proven :func:`convex_in_xi`, dℓ/dξ rises, so it has at most one zero in
+    (0, 1), a minimum, and has it exactly when dℓ/dξ < 0 at 0⁺ and > 0 at 1⁻: the set is solved
+    from the two :func:`end_limit` values, for symbolic η. For an expression without η the
+    answer is all of (0, ∞) or the empty set.
+
+    Returns:
+      The set of η, or None where convexity is not proven.
+
+    Examples:
+      >>> finite_minimum_etas(loss("ms")), finite_minimum_etas(loss("centred-ce"))
+      (Interval.open(1/2, oo), Interval.open(1, oo))
+    """
+    if not convex_in_xi(expr):
+        return None
+    slope = sp.diff(expr, XI)
+    low, high = (end_limit(slope, e) for e in (0, 1))
+    positive = sp.Interval.open(0, sp.oo)
+    return sp.solveset(low < 0, ETA, positive) & sp.solveset(high > 0, ETA, positive)

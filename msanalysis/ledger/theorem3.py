@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .. import symbolic as S
+from ..paper import PRINTED, X
 from .compare import PAPER_ETA, describe_points, fmt, proportional, same, same_stationary_points
 from .rule import Claim, Printed, check
 
@@ -36,7 +37,11 @@ def theorem3_section5(printed: Printed) -> Claim:
     )
 
 
-@check("Theorem 3", corrected=lambda: {"Theorem 3": S.eta_threshold("centred-ce")})
+@check(
+    "Theorem 3",
+    corrected=lambda: {"Theorem 3": S.eta_threshold("centred-ce")},
+    wrong=lambda p: {"Theorem 3": 2 * PAPER_ETA},
+)
 def theorem3_appendix(printed: Printed) -> Claim:
     stated = printed["Theorem 3"]
     threshold = S.eta_threshold("centred-ce")
@@ -59,7 +64,12 @@ def theorem3_appendix(printed: Printed) -> Claim:
     )
 
 
-@check("eq. 34", "eq. 33", corrected=lambda: {"eq. 34": S.grad_logit("centred-ce")})
+@check(
+    "eq. 34",
+    "eq. 33",
+    corrected=lambda: {"eq. 34": S.grad_logit("centred-ce")},
+    wrong=lambda p: {"eq. 34": S.grad_logit("ce")},
+)
 def eq33_34_stationarity(printed: Printed) -> Claim:
     derived = S.grad_logit("centred-ce")
     stated = printed["eq. 34"]
@@ -81,7 +91,11 @@ def eq33_34_stationarity(printed: Printed) -> Claim:
     )
 
 
-@check("eq. 35", corrected=lambda: {"eq. 35": _positive_root("centred-ce")})
+@check(
+    "eq. 35",
+    corrected=lambda: {"eq. 35": _positive_root("centred-ce")},
+    wrong=lambda p: {"eq. 35": 1 / (4 * S.ETA)},
+)
 def eq35_root(printed: Printed) -> Claim:
     stated = printed["eq. 35"]
     root = _positive_root("centred-ce")
@@ -102,4 +116,61 @@ def eq35_root(printed: Printed) -> Claim:
         f"{sp.N((stated - root).subs(S.ETA, PAPER_ETA), 6)}; derived roots at η = {PAPER_ETA}: "
         f"{describe_points(S.stationary_points('centred-ce', eta=PAPER_ETA))}. Eq. 35 also writes "
         "ξ = σ(-(1 + 2(wᵀx + b))), the opposite sign convention of eq. 17.",
+    )
+
+
+def _x_factor(expr: sp.Expr) -> sp.Expr:
+    """The factor of ``expr`` that depends on x alone (eq. 32's 2xᵀ), found by factoring."""
+    factor, _ = sp.factor(expr).as_independent(S.XI, S.ETA, as_Add=False)
+    return factor
+
+
+def _eq31_weight_derivative() -> sp.Expr:
+    """d/dw of eq. 31 with eq. 35's ξ = σ(-(1 + 2(wx + b))): dξ/dw = -2x ξ(1-ξ)."""
+    return sp.factor(S.grad_xi("centred-ce") * (-2 * X * S.XI * (1 - S.XI)))
+
+
+@check(
+    "eq. 32",
+    "eq. 33",
+    corrected=lambda: {"eq. 33": sp.cancel(PRINTED["eq. 32"] / _x_factor(PRINTED["eq. 32"]))},
+    wrong=lambda p: {"eq. 33": S.grad_logit("ce")},
+)
+def eq32_33_division(printed: Printed) -> Claim:
+    eq32, eq33 = printed["eq. 32"], printed["eq. 33"]
+    dropped = _x_factor(eq32)  # x ≠ 0: the division eq. 33 makes
+    ratio = sp.cancel(eq32 / eq33)
+    exact = not ratio.has(S.XI, S.ETA)  # eq. 33 is eq. 32 divided by a factor of x alone
+    reduced = sp.cancel(eq32 / dropped)
+    cmp = same_stationary_points(eq33, reduced, include=[PAPER_ETA])
+    derivative = _eq31_weight_derivative()
+    follows = {  # up to a factor free of ξ and η (a sign convention of ξ, or 2x)
+        name: not sp.cancel(expr / derivative).has(S.XI, S.ETA)
+        for name, expr in (("eq. 32", eq32), ("eq. 33", eq33))
+    }
+    return Claim(
+        id="eq32-33-division",
+        part=PART,
+        source="appendix eqs. 32-33",
+        paper=f"eq. 32: L' = {fmt(eq32)}; eq. 33: L' = {fmt(eq33)} = 0",
+        derived=f"eq. 32 divided by {fmt(dropped)} (x ≠ 0) is {fmt(sp.factor(reduced))}"
+        + (", which is eq. 33" if exact else f", not eq. 33 (eq. 32 / eq. 33 = {fmt(ratio)})"),
+        exact=exact,
+        consequence=cmp.same,
+        consequence_tested="the stationary points eq. 34 takes from eq. 33: number, location and "
+        "kind in (0, 1), for every η",
+        reading="eq. 33 as the step after eq. 32 (dividing by the common factor, x ≠ 0)",
+        evidence=f"eq. 32 / {fmt(dropped)} - eq. 33 = {fmt(sp.factor(reduced - eq33))}; "
+        f"method: {cmp.method}"
+        + (
+            f"; they differ {cmp.first_difference} (printed: eq. 33, derived: eq. 32 / "
+            f"{fmt(dropped)})"
+            if cmp.first_difference
+            else ""
+        )
+        + f". The derivative of eq. 31 with eq. 35's ξ is dL/dw = {fmt(derivative)}; "
+        + ", ".join(
+            f"{n} {'is' if ok else 'is not'} proportional to it" for n, ok in follows.items()
+        )
+        + ".",
     )
