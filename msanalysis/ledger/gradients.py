@@ -476,9 +476,9 @@ def reweighting_identity(printed: Printed) -> Claim:
     }
     consequence = all(printed_sets[n] == derived_minimum_set(n) for n in PRINTED_GRADIENTS)
     return Claim(
-        id="reweighting-identity",
+        id="reweighting-sign-change",
         part=PART,
-        source="new identity (not in the paper); eqs. 1, 5 and 8",
+        source="eqs. 5 and 8 read through the reweighting identity (derived here, not printed)",
         paper="the identity is not stated; eqs. 5 and 8 print the gradients of eqs. 4 and 7, "
         "whose zeros in (0, 1) are the zeros of w",
         derived="dℓ/do = ξ·ℓ'(ξ)·(e_y - p) = w(ξ)·(p - e_y), CE's gradient times "
