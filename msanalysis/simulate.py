@@ -12,7 +12,8 @@ ds/dw = a x, ds/db = a. Nothing else is hand-written.
 
 :func:`simulate` returns a :class:`SimulationResult` with the verdicts computed from the run:
 convergence, the final boundary against the hard-margin SVM boundary (scipy), the final point
-against the sympy stationary point (``nsolve`` from the GD end point), and the growth of |w|.
+against the sympy stationary point (Newton at 30 digits from the GD end point), and the growth
+of |w|.
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ class SimulationResult:
       angle_deg: final angle between w and the SVM normal (degrees); None if not separable.
       xi_final: each sample's final ξ; xi_star: the loss's symbolic minimum ξ* (single
         minimum in (0, 1)) or None; at_sample_stationary: every |ξ_n - ξ*| < 1e-8.
-      symbolic_w, symbolic_b: sympy's stationary point (nsolve at 30 digits from the GD end
+      symbolic_w, symbolic_b: sympy's stationary point (Newton at 30 digits from the GD end
         point; :func:`symbolic.two_point_system` for Theorem 2's data); matches_symbolic:
         final parameters within 1e-8 of it (None when GD did not converge).
       w_log_slope: c of the fit |w| = a + c log t over the second half of the run.
@@ -281,12 +282,22 @@ def _symbolic_stationary(
 ) -> np.ndarray | None:
     """Sympy's stationary point of the data loss near ``start`` = (w.., b), to 30 digits.
 
-    Returns None if nsolve fails.
+    The gradient is sympy's derivative of the summed loss (1-D data: the cached
+    :func:`symbolic.linear_system`, shared with the ledger; Theorem 2's data:
+    :func:`symbolic.two_point_system`), solved by :func:`symbolic.gradient_root`.
+
+    Returns None if Newton fails.
     """
+    paper = parametrisation == "odd"
     if data.two_point and data.x.shape[1] == 1:
-        system = symbolic.two_point_system(
-            name, paper_parametrisation=parametrisation == "odd", **params
+        system = symbolic.two_point_system(name, paper_parametrisation=paper, **params)
+        unknowns, grads = [symbolic.W, symbolic.B], [system.grad_w, system.grad_b]
+    elif data.x.shape[1] == 1:
+        points = tuple(
+            (sp.nsimplify(float(xn[0])), 1 if yn > 0 else 0)
+            for xn, yn in zip(data.x, data.y, strict=True)
         )
+        system = symbolic.linear_system(name, points, paper_parametrisation=paper, **params)
         unknowns, grads = [symbolic.W, symbolic.B], [system.grad_w, system.grad_b]
     else:
         a, c = (sp.nsimplify(v) for v in PARAMETRISATIONS[parametrisation])
@@ -303,7 +314,7 @@ def _symbolic_stationary(
         unknowns = [*ws, symbolic.B]
         grads = [sp.diff(total, u) for u in unknowns]
     try:
-        root = sp.nsolve(grads, unknowns, [float(v) for v in start], prec=30)
+        root = symbolic.gradient_root(grads, unknowns, [float(v) for v in start], prec=30)
     except (ValueError, ZeroDivisionError):
         return None
     return np.array([float(v) for v in root])

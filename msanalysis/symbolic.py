@@ -68,6 +68,7 @@ __all__ = [
     "Theorem2Point",
     "theorem2_point",
     "augmented_max_margin",
+    "gradient_root",
     "OFF_CENTRE_POINTS",
 ]
 
@@ -144,11 +145,14 @@ def loss(name: str, **params: Any) -> sp.Expr:
 @cache
 def _grad_xi(name: str, params: tuple[tuple[str, sp.Expr], ...]) -> sp.Expr:
     expr = get_loss(name).fn(true_class(), **dict(params))
-    return sp.simplify(sp.diff(expr, XI))
+    # Every loss is a sum of terms, so the derivative is expanded into one term per monomial
+    # (power_exp=False leaves powers such as (1 - ξ)^γ whole). ``simplify`` would try every
+    # rewrite it knows for a form no caller needs (and was most of this module's time).
+    return sp.expand(sp.diff(expr, XI), power_exp=False)
 
 
 def grad_xi(name: str, **params: Any) -> sp.Expr:
-    """dℓ/dξ, simplified.
+    """dℓ/dξ, expanded into a sum of terms.
 
     Examples:
       >>> grad_xi("ce")
@@ -180,14 +184,15 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
     denom = sp.exp(o) + sp.exp(oj) + rest
     xi, pj = sp.exp(o) / denom, sp.exp(oj) / denom
     d_true, d_other = sp.diff(xi, o), sp.diff(xi, oj)
-    # Candidate closed forms come from dividing by ξ and simplifying; each is then verified.
-    true_form = sp.factor(sp.simplify(d_true / xi))  # -> 1 - ξ in terms of o, o_j, R
-    other_form = sp.simplify(d_other / (xi * pj))  # -> -1
-    in_xi_true = sp.simplify(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
-    result_true = sp.simplify(XI * in_xi_true)
-    result_other = sp.simplify(other_form * XI * P_OTHER)
-    check_true = sp.simplify(d_true - result_true.subs(XI, xi))
-    check_other = sp.simplify(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
+    # Everything is rational in e^o, e^{o_j} and R, so ``cancel`` decides each step: the
+    # candidate closed forms come from dividing by ξ, and each is then verified.
+    true_form = sp.cancel(d_true / xi)  # -> (R + e^{o_j}) / (R + e^o + e^{o_j}) = 1 - ξ
+    other_form = sp.cancel(d_other / (xi * pj))  # -> -1
+    in_xi_true = sp.cancel(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
+    result_true = XI * in_xi_true
+    result_other = other_form * XI * P_OTHER
+    check_true = sp.cancel(d_true - result_true.subs(XI, xi))
+    check_other = sp.cancel(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
     if check_true != 0 or check_other != 0:  # pragma: no cover - would mean sympy disagrees
         raise ArithmeticError("softmax Jacobian did not reduce to an expression of ξ, p_j")
     return result_true, result_other
@@ -197,7 +202,9 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
 def _grad_logit(name: str, params: tuple, which: str) -> sp.Expr:
     d_true, d_other = softmax_jacobian()
     factor = d_true if which == "true" else d_other
-    return sp.factor(sp.simplify(_grad_xi(name, params) * factor))
+    # A product of rational functions of ξ (with log ξ and (1 - ξ)^γ as further generators):
+    # cancel brings it over one denominator, factor shows the common factors.
+    return sp.factor(sp.cancel(_grad_xi(name, params) * factor))
 
 
 def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: Any) -> sp.Expr:
@@ -311,6 +318,18 @@ def _sign(value: Any) -> int:
     return int(bool(value > 0)) - int(bool(value < 0))
 
 
+def _slope_at_root(expr: sp.Expr, num: sp.Poly, den: sp.Expr, root: sp.Expr) -> sp.Expr:
+    """d(num/den)/dξ at an exact root of ``num``: num'(r)/den(r), since num(r) = 0.
+
+    Differentiating the polynomial is far cheaper than differentiating ``expr``; where den(r)
+    also vanishes the quotient rule does not reduce and ``expr`` is differentiated instead.
+    """
+    at_root = den.subs(XI, root)
+    if at_root == 0:
+        return sp.diff(expr, XI).subs(XI, root)
+    return num.diff(XI).as_expr().subs(XI, root) / at_root
+
+
 def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[StationaryPoint]:
     """All zeros in (0, 1) of an expression of ξ with numeric coefficients.
 
@@ -331,11 +350,11 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
         raise SymbolicArgumentError(
             f"needs numeric hyper-parameters; {sorted(map(str, free))} are free"
         )
-    slope = sp.diff(expr, XI)
-    num, _ = sp.fraction(sp.together(expr))
+    num, den = sp.fraction(sp.together(expr))
     if num.is_polynomial(XI):
-        roots = [r for r in sp.Poly(num, XI).real_roots() if 0 < r < 1]
-        return [StationaryPoint(r, _kind(slope.subs(XI, r)), True) for r in roots]
+        poly = sp.Poly(num, XI)
+        roots = [r for r in poly.real_roots() if 0 < r < 1]
+        return [StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots]
     points = []
     fast = sp.lambdify(XI, expr, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
     with mpmath.workdps(50):
@@ -347,7 +366,8 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
             and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
         ):
             root = sp.nsolve(expr, XI, (a, b), solver="bisect", prec=30)
-            points.append(StationaryPoint(root, _kind(slope.subs(XI, root)), False, (a, b)))
+            slope = sp.diff(expr, XI).subs(XI, root)
+            points.append(StationaryPoint(root, _kind(slope), False, (a, b)))
     return points
 
 
@@ -638,6 +658,38 @@ def theorem2_point() -> Theorem2Point:
     solution = sp.solve([e.subs({W: w, B: b}) for e in eqs], [w, b], dict=True)[0]
     b_star = sp.simplify(solution[b])
     return Theorem2Point(xi1, gamma1, sp.simplify(solution[w]), b_star)
+
+
+def gradient_root(
+    grads: list[sp.Expr], unknowns: list[sp.Symbol], start: list[Any], *, prec: int = 30
+) -> list[sp.Float]:
+    """A zero of the gradient ``grads`` near ``start``, to ``prec`` digits.
+
+    Newton's method (mpmath's ``findroot``) on the lambdified symbolic gradient. Unlike
+    ``sympy.nsolve`` it does not differentiate ``grads`` once more for the Jacobian: Newton
+    takes it by finite differences at the working precision (step √ε), which only steers
+    the iteration; the root is the one of ``grads`` itself, and ``findroot`` checks that the
+    residual vanishes to the working precision (|grads|² < 2¹⁰ ε).
+
+    Args:
+      grads: the partial derivatives, one per unknown.
+      unknowns: the symbols to solve for; start: a float or rational per unknown.
+      prec: digits of working precision.
+
+    Returns:
+      The root as Floats of ``prec`` digits, in the order of ``unknowns``.
+
+    Raises:
+      ValueError: if Newton does not converge from ``start`` (as ``nsolve`` does).
+
+    >>> gradient_root([2 * W - 1, B + W], [W, B], [0, 0])
+    [0.500000000000000000000000000000, -0.500000000000000000000000000000]
+    """
+    f = sp.lambdify(unknowns, grads, "mpmath")
+    with mpmath.workdps(prec):
+        root = mpmath.findroot(lambda *v: f(*v), [mpmath.mpf(sp.Rational(x)) for x in start])
+        values = root if len(unknowns) > 1 else [root]
+        return [sp.Float(v, prec) for v in values]
 
 
 def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, sp.Expr]:

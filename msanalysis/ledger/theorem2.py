@@ -233,7 +233,7 @@ def ms_boundaries() -> dict[str, tuple[sp.Expr, sp.Expr]]:
             sol = sp.solve([z - S.logit(xi_star) for z in logits], [S.W, S.B], dict=True)[0]
             boundary = sp.simplify(system.boundary.subs(sol))
         else:
-            w_b = sp.nsolve([system.grad_w, system.grad_b], [S.W, S.B], start, prec=30)
+            w_b = S.gradient_root([system.grad_w, system.grad_b], [S.W, S.B], start, prec=30)
             boundary = sp.N(system.boundary.subs({S.W: w_b[0], S.B: w_b[1]}), 15)
         positives = [x for x, y in points if y == 1]
         negatives = [x for x, y in points if y == 0]
