@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import mpmath
 import sympy as sp
+from sympy.calculus.util import continuous_domain
 
 from .losses import TrueClass, get_loss
 
@@ -53,6 +54,7 @@ __all__ = [
     "stationary_points",
     "stationary_closed_form",
     "eta_threshold",
+    "etas_in_unit_interval",
     "asymptotic_gradient",
     "is_zero",
     "sigmoid",
@@ -69,6 +71,7 @@ __all__ = [
     "theorem2_point",
     "augmented_max_margin",
     "gradient_root",
+    "evaluate",
     "OFF_CENTRE_POINTS",
 ]
 
@@ -288,7 +291,8 @@ class StationaryPoint:
 
     Attributes:
       xi: the root, exact when ``exact`` else a 30-digit Float.
-      kind: 'minimum', 'maximum' or 'inflection' from the sign of d²ℓ/dξ² there.
+      kind: 'minimum', 'maximum' or 'inflection': for an exact root the sign of d²ℓ/dξ² there,
+        for a numeric one the direction of the certified sign change of dℓ/dξ.
       exact: True for a closed form, False for a certified numeric root.
       bracket: for numeric roots, rationals (a, b) with dℓ/dξ(a), dℓ/dξ(b) of opposite signs,
         evaluated exactly: the certificate that a root lies in between.
@@ -334,7 +338,9 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     """All zeros in (0, 1) of an expression of ξ with numeric coefficients.
 
     ``kind`` reads the expression as a derivative (of the loss in ξ, or in the logit, which
-    has the same sign): rising through zero is a 'minimum' of the loss.
+    has the same sign): rising through zero is a 'minimum' of the loss. An exact root takes it
+    from the sign of the slope there; a numeric root is a certified sign change, whose
+    direction (- to + is a minimum) decides it without differentiating.
 
     Rational expressions are solved exactly: the numerator polynomial's real roots in (0, 1).
     Otherwise the sign is scanned on ``grid`` rational points (50 digits) and each sign change
@@ -366,8 +372,8 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
             and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
         ):
             root = sp.nsolve(expr, XI, (a, b), solver="bisect", prec=30)
-            slope = sp.diff(expr, XI).subs(XI, root)
-            points.append(StationaryPoint(root, _kind(slope), False, (a, b)))
+            kind = "minimum" if sa < 0 else "maximum"  # the sign change itself is the kind
+            points.append(StationaryPoint(root, kind, False, (a, b)))
     return points
 
 
@@ -468,6 +474,39 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
     )
 
 
+def etas_in_unit_interval(expr: sp.Expr) -> sp.Set:
+    """The η > 0 for which ``expr`` (a function of η alone, such as a root) lies in (0, 1).
+
+    ``expr`` must be continuous on η > 0 (checked with ``continuous_domain``): then it can
+    enter or leave (0, 1) only where it equals 0 or 1, so those η cut (0, ∞) into intervals on
+    each of which one exact probe decides; the cuts themselves are excluded (there it is 0 or
+    1). This replaces ``solveset`` of the two inequalities, which gives the same set at several
+    times the cost.
+
+    Raises:
+      SymbolicArgumentError: if ``expr`` has another free symbol or is not continuous on η > 0.
+
+    Examples:
+      >>> etas_in_unit_interval(sp.Rational(1, 4) + sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)))
+      Interval.open(1/2, oo)
+      >>> etas_in_unit_interval(sp.Rational(1, 4) - sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)))
+      EmptySet
+    """
+    positive = sp.Interval.open(0, sp.oo)
+    if expr.free_symbols - {ETA}:
+        raise SymbolicArgumentError(f"{expr} depends on more than η")
+    if continuous_domain(expr, ETA, positive) != positive:
+        raise SymbolicArgumentError(f"{expr} is not continuous for every η > 0")
+    cuts = sorted({r for c in (0, 1) for r in sp.solve(expr - c, ETA) if r.is_positive}, key=float)
+    ends = [sp.Integer(0), *cuts, sp.oo]
+    result: sp.Set = sp.EmptySet
+    for low, high in pairwise(ends):
+        value = expr.subs(ETA, (low + high) / 2 if high != sp.oo else low + 1)
+        if bool(value > 0) and bool(value < 1):
+            result = result | sp.Interval.open(low, high)
+    return result
+
+
 @dataclass(frozen=True)
 class LinearSystem:
     """A loss of the family on labelled points of the line, with the 1-D model σ(s(x)).
@@ -516,7 +555,9 @@ def _linear_system(
         probs.append(sigmoid(s))
         # A sample's true-class probability: σ(s) for label 1, 1 - σ(s) = σ(-s) for label 0.
         total += bound(true_class(sigmoid(s if label == 1 else -s)), **dict(params))
-    boundary = sp.solve(score(_X, paper_parametrisation=paper_parametrisation), _X)[0]
+    # The score is linear in x: solve_linear isolates x without ``solve``'s general machinery.
+    _, root = sp.solve_linear(score(_X, paper_parametrisation=paper_parametrisation), symbols=[_X])
+    boundary = sp.together(root)
     return LinearSystem(total, sp.diff(total, W), sp.diff(total, B), tuple(probs), boundary)
 
 
@@ -552,7 +593,7 @@ def two_point_system(
 
     Examples:
       >>> two_point_system("ms").boundary  # eqs. 17-18: 2(wx + b) - 1 = 0
-      (1/2 - b)/w
+      (1 - 2*b)/(2*w)
     """
     return linear_system(name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params)
 
@@ -655,9 +696,10 @@ def theorem2_point() -> Theorem2Point:
     w, b = sp.symbols("w b", real=True)
     eqs = [score(1, paper_parametrisation=True) - logit(xi1)]
     eqs.append(score(-1, paper_parametrisation=True) - logit(gamma1))
-    solution = sp.solve([e.subs({W: w, B: b}) for e in eqs], [w, b], dict=True)[0]
-    b_star = sp.simplify(solution[b])
-    return Theorem2Point(xi1, gamma1, sp.simplify(solution[w]), b_star)
+    # Linear in (w, b): linsolve; b* comes out as 1/2 by arithmetic alone, since γ1 is
+    # syntactically 1 - ξ1 and the logits cancel.
+    ((w_star, b_star),) = sp.linsolve([e.subs({W: w, B: b}) for e in eqs], [w, b])
+    return Theorem2Point(xi1, gamma1, w_star, b_star)
 
 
 def gradient_root(
@@ -690,6 +732,25 @@ def gradient_root(
         root = mpmath.findroot(lambda *v: f(*v), [mpmath.mpf(sp.Rational(x)) for x in start])
         values = root if len(unknowns) > 1 else [root]
         return [sp.Float(v, prec) for v in values]
+
+
+def evaluate(expr: sp.Basic, at: dict[sp.Symbol, Any], *, prec: int = 30) -> sp.Basic:
+    """``expr`` (an expression or a matrix) at the point ``at``, to ``prec`` digits.
+
+    Lambdified to mpmath and evaluated at ``prec`` digits, which for the long second
+    derivatives of summed log-sigmoid losses is far cheaper than ``evalf(subs=...)`` walking
+    the expression tree; exact values in ``at`` are converted at ``prec`` + 10 digits.
+
+    >>> evaluate(sp.Matrix([[W * B, W + B]]), {W: 2, B: sp.Rational(1, 3)}, prec=15)
+    Matrix([[0.666666666666667, 2.33333333333333]])
+    """
+    symbols = list(at)
+    f = sp.lambdify(symbols, expr, "mpmath")
+    with mpmath.workdps(prec):
+        value = f(*(mpmath.mpf(sp.N(at[s], prec + 10)) for s in symbols))
+        if isinstance(expr, sp.MatrixBase):
+            return sp.Matrix(expr.rows, expr.cols, [sp.Float(v, prec) for v in value])
+        return sp.Float(value, prec)
 
 
 def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, sp.Expr]:

@@ -96,7 +96,7 @@ def _bracketed(eq: str) -> sp.Expr | None:
 
 
 def _admissible(root: sp.Expr) -> sp.Set:
-    return sp.solveset(sp.And(root > 0, root < 1), S.ETA, sp.Interval.open(0, sp.oo))
+    return S.etas_in_unit_interval(root)
 
 
 def _root_claim(printed: Printed, eq: str, roots: tuple, variable: str) -> Claim:
@@ -171,7 +171,7 @@ def _hessian_at_paper_eta() -> list[sp.Expr]:
     point = S.theorem2_point()
     system = S.two_point_system("ms", eta=PAPER_ETA)
     at = {S.W: point.w.subs(S.ETA, PAPER_ETA), S.B: point.b}
-    hessian = sp.hessian(system.loss, (S.W, S.B)).subs(at).evalf(30)
+    hessian = S.evaluate(sp.hessian(system.loss, (S.W, S.B)), at, prec=30)
     return [sp.N(hessian[0, 0], 12), sp.N(hessian.det(), 12)]
 
 
