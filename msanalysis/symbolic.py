@@ -351,6 +351,12 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
       >>> roots_in_unit_interval(XI**2 - sp.Rational(1, 4))
       [StationaryPoint(xi=1/2, kind='minimum', exact=True, bracket=None)]
     """
+    return list(_roots_in_unit_interval(sp.sympify(expr), grid))
+
+
+@cache
+def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, ...]:
+    """The work of :func:`roots_in_unit_interval`, cached: rows ask for the same expression."""
     free = expr.free_symbols - {XI}
     if free:
         raise SymbolicArgumentError(
@@ -360,7 +366,9 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     if num.is_polynomial(XI):
         poly = sp.Poly(num, XI)
         roots = [r for r in poly.real_roots() if 0 < r < 1]
-        return [StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots]
+        return tuple(
+            StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots
+        )
     points = []
     fast = sp.lambdify(XI, expr, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
     with mpmath.workdps(50):
@@ -374,7 +382,7 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
             root = sp.nsolve(expr, XI, (a, b), solver="bisect", prec=30)
             kind = "minimum" if sa < 0 else "maximum"  # the sign change itself is the kind
             points.append(StationaryPoint(root, kind, False, (a, b)))
-    return points
+    return tuple(points)
 
 
 def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[StationaryPoint]:
