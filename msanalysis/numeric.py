@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from scipy.special import logsumexp
 
 from . import symbolic
 from .losses import TrueClass, get_loss
@@ -89,6 +88,8 @@ def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
     if np.any((target < 0) | (target >= logits.shape[1])):
         raise ValueError(f"target out of range; class indices must lie in [0, {logits.shape[1]})")
     _check_finite("logits", logits)
+    from scipy.special import logsumexp  # here, not at import: the verify path needs no scipy
+
     true_logit = np.take_along_axis(logits, target[:, None], axis=1)[:, 0]
     others = np.where(np.arange(logits.shape[1]) == target[:, None], -np.inf, logits)
     return true_class_from_binary_logit(true_logit - logsumexp(others, axis=1))
