@@ -206,8 +206,8 @@ def _grad_logit(name: str, params: tuple, which: str) -> sp.Expr:
     d_true, d_other = softmax_jacobian()
     factor = d_true if which == "true" else d_other
     # A product of rational functions of ξ (with log ξ and (1 - ξ)^γ as further generators):
-    # cancel brings it over one denominator, factor shows the common factors.
-    return sp.factor(sp.cancel(_grad_xi(name, params) * factor))
+    # factor brings it over one denominator and shows the common factors.
+    return sp.factor(_grad_xi(name, params) * factor)
 
 
 def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: Any) -> sp.Expr:
@@ -428,7 +428,14 @@ def asymptotic_gradient(name: str, **params: Any) -> sp.Expr:
       >>> asymptotic_gradient("ce")
       0
     """
-    return sp.limit(grad_logit(name, **params), XI, 1, "-")
+    g = grad_logit(name, **params)
+    # The gradient is factored: when every factor has a finite limit, the limit of the product
+    # is the product of the limits (cheap one-factor limits instead of one Gruntz expansion of
+    # the whole product, which for the focal factor (1 - ξ)^γ with symbolic γ is slow).
+    limits = [sp.limit(f, XI, 1, "-") for f in sp.Mul.make_args(g)]
+    if all(value.is_finite for value in limits):
+        return sp.Mul(*limits)
+    return sp.limit(g, XI, 1, "-")
 
 
 def eta_threshold(name: str, **params: Any) -> sp.Expr:
