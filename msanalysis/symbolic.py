@@ -50,6 +50,7 @@ __all__ = [
     "grad_logit",
     "softmax_jacobian",
     "StationaryPoint",
+    "polynomial_roots",
     "roots_in_unit_interval",
     "stationary_points",
     "stationary_closed_form",
@@ -322,6 +323,28 @@ def _sign(value: Any) -> int:
     return int(bool(value > 0)) - int(bool(value < 0))
 
 
+def polynomial_roots(expr: sp.Expr, symbol: sp.Symbol) -> tuple[sp.Expr, ...]:
+    """Every root in ``symbol`` of the numerator of ``expr``, each once, by sympy's closed forms.
+
+    ``sympy.roots`` on the numerator polynomial (coefficients may be symbolic): the same roots
+    ``solve`` gives, without its assumption checks and simplification (several times the
+    cost). Where the numerator is not a polynomial in ``symbol``, or ``roots`` finds fewer roots
+    than its degree, ``solve`` is used. Roots are not filtered by sign: a caller sees the ones
+    outside the domain too.
+
+    Examples:
+      >>> polynomial_roots(4 * ETA * XI**2 - 2 * ETA * XI - 1, XI)
+      (1/4 - sqrt(eta + 4)/(4*sqrt(eta)), 1/4 + sqrt(eta + 4)/(4*sqrt(eta)))
+    """
+    num = sp.fraction(sp.together(expr))[0]
+    if num.is_polynomial(symbol):
+        poly = sp.Poly(num, symbol)
+        found = sp.roots(poly, symbol)
+        if sum(found.values()) == poly.degree():
+            return tuple(found)
+    return tuple(sp.solve(num, symbol))
+
+
 def _slope_at_root(expr: sp.Expr, num: sp.Poly, den: sp.Expr, root: sp.Expr) -> sp.Expr:
     """d(num/den)/dξ at an exact root of ``num``: num'(r)/den(r), since num(r) = 0.
 
@@ -405,7 +428,7 @@ def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[Stat
 @cache
 def _closed_form(name: str) -> tuple[sp.Expr, ...]:
     num, _ = sp.fraction(sp.together(grad_xi(name)))
-    return tuple(sp.solve(num, XI))
+    return polynomial_roots(num, XI)
 
 
 def stationary_closed_form(name: str) -> tuple[sp.Expr, ...]:
@@ -467,7 +490,7 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         raise SymbolicArgumentError("eta_threshold solves for η; do not pass it")
     g = grad_xi(name, **params)
     try:
-        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.simplify(sp.limit(g, XI, 1, "-"))
+        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.expand(sp.limit(g, XI, 1, "-"))
     except NotImplementedError as err:  # sympy cannot take the limit with these symbols
         free = sorted(map(str, g.free_symbols - {XI, ETA}))
         raise SymbolicArgumentError(
@@ -475,7 +498,9 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         ) from err
     if at_zero != -sp.oo:
         raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")
-    roots = [r for r in sp.solve(at_one, ETA) if r.is_nonnegative]
+    roots = (
+        [r for r in polynomial_roots(at_one, ETA) if r.is_nonnegative] if at_one.has(ETA) else []
+    )
     if roots:
         (root,) = roots
         return root
@@ -674,8 +699,8 @@ def theorem2_roots() -> Theorem2Roots:
     parts = theorem2_gradient_parts()
     d_w, d_b = parts["eq. 21"] + parts["eq. 22"], parts["eq. 23"] + parts["eq. 24"]
     xi_eq, gamma_eq = sp.factor((d_w + d_b) / 2), sp.factor((d_w - d_b) / 2)
-    xi_roots = tuple(sp.solve(sp.cancel(xi_eq / (2 * (1 - XI))), XI))
-    gamma_roots = tuple(sp.solve(sp.cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG))
+    xi_roots = polynomial_roots(sp.cancel(xi_eq / (2 * (1 - XI))), XI)
+    gamma_roots = polynomial_roots(sp.cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG)
     return Theorem2Roots(sp.factor(d_w), sp.factor(d_b), xi_eq, gamma_eq, xi_roots, gamma_roots)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import sympy as sp
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
@@ -116,15 +117,27 @@ def sign_over_exponentials(expr: sp.Expr) -> int:
     return 1 if replaced.is_positive else -1 if replaced.is_negative else 0
 
 
-def _strip_unit_factors(expr: sp.Expr) -> sp.Expr:
-    """Divide out the powers of ξ and (1 - ξ) that vanish at an end for every η."""
+@cache
+def _limit(expr: sp.Expr, end: int, side: str) -> sp.Expr:
+    """lim_{ξ → end} of ``expr`` from ``side``, cached: rows ask for the same limits."""
+    return sp.limit(expr, S.XI, end, side)
+
+
+def _strip_unit_factors(expr: sp.Expr) -> tuple[sp.Expr, dict[int, sp.Expr]]:
+    """Divide out the powers of ξ and (1 - ξ) that vanish at an end for every η.
+
+    Returns the remaining core and its (non-zero) limit at each end, ξ → 0⁺ and ξ → 1⁻.
+    Dividing by (1 - ξ) does not change the limit at 0 (the factor tends to 1 there).
+    """
     core = sp.factor(sp.cancel(expr))
+    limits = {}
     for factor, end, side in ((S.XI, 0, "+"), (1 - S.XI, 1, "-")):
         for _ in range(8):  # no expression here has a higher power at an end
-            if sp.limit(core, S.XI, end, side) != 0:
+            limits[end] = _limit(core, end, side)
+            if limits[end] != 0:
                 break
             core = sp.factor(sp.cancel(core / factor))
-    return core
+    return core, limits
 
 
 def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
@@ -136,15 +149,14 @@ def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
     discriminant step needs a polynomial numerator; for other expressions only the ends are
     examined and :func:`eta_grid` adds points on both sides of each.
     """
-    core = _strip_unit_factors(expr)
+    core, limits = _strip_unit_factors(expr)
     found: set[sp.Expr] = set()
-    for end, side in ((0, "+"), (1, "-")):
-        value = sp.limit(core, S.XI, end, side)
+    for value in limits.values():
         if value.has(S.ETA) and value.is_finite is not False:
-            found.update(sp.solve(value, S.ETA))
+            found.update(S.polynomial_roots(value, S.ETA))
     num = sp.fraction(sp.together(core))[0]
     if num.is_polynomial(S.XI) and sp.degree(num, S.XI) > 1:
-        found.update(sp.solve(sp.discriminant(num, S.XI), S.ETA))
+        found.update(S.polynomial_roots(sp.discriminant(num, S.XI), S.ETA))
     return sorted((r for r in found if r.is_real and r.is_positive), key=float)
 
 

@@ -48,8 +48,8 @@ for _eq in ("eq. 21", "eq. 22", "eq. 23", "eq. 24"):
 
 def _solve_system(d_w: sp.Expr, d_b: sp.Expr) -> tuple[set, set]:
     """The ξ roots of d_w + d_b = 0 and the γ roots of d_w - d_b = 0 (each one sample's)."""
-    xi = set(sp.solve(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI))
-    gamma = set(sp.solve(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG))
+    xi = set(S.polynomial_roots(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI))
+    gamma = set(S.polynomial_roots(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG))
     return xi, gamma
 
 
