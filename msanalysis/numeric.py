@@ -11,6 +11,7 @@ Gradients for simulations come from :mod:`msanalysis.symbolic` through ``sympy.l
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -137,7 +138,7 @@ def logit_gradient_fn(
       >>> logit_gradient_fn("ms", sweep=("eta",))(0.5, np.array([0.5, 1.5])).tolist()
       [-0.5, -0.5]
     """
-    return _lambdify(symbolic.grad_logit(name, "true", **_fixed(name, sweep, params)), sweep)
+    return _logit_fn("gradient", name, tuple(sweep), _key(_fixed(name, sweep, params)))
 
 
 def logit_curvature_fn(
@@ -151,8 +152,22 @@ def logit_curvature_fn(
       >>> float(logit_curvature_fn("ce")(0.5))  # d(ξ - 1)/dz = ξ(1 - ξ)
       0.25
     """
+    return _logit_fn("curvature", name, tuple(sweep), _key(_fixed(name, sweep, params)))
+
+
+def _key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(params.items()))
+
+
+@cache
+def _logit_fn(
+    kind: str, name: str, sweep: tuple[str, ...], params: tuple[tuple[str, Any], ...]
+) -> Callable[..., np.ndarray]:
+    """The lambdified gradient or curvature, built once per setting (a pure function)."""
+    grad = symbolic.grad_logit(name, "true", **dict(params))
+    if kind == "gradient":
+        return _lambdify(grad, sweep)
     d_true, _ = symbolic.softmax_jacobian()
-    grad = symbolic.grad_logit(name, "true", **_fixed(name, sweep, params))
     return _lambdify(sp.diff(grad, symbolic.XI) * d_true, sweep)
 
 

@@ -402,11 +402,12 @@ def simulate(
     w, b = np.zeros((1, data.x.shape[1])), np.zeros(1)
     every = max(1, steps // n_records)
     rows: list[list[float]] = []
+    gw, gb = gradient(data, w, b, dl_dz, parametrisation)
     for t in range(1, steps + 1):
-        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
         w, b = w - lr * gw, b - lr * gb
+        # The gradient at the new point serves the record and the next step: one per iterate.
+        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
         if t % every == 0 or t == steps:
-            gw, gb = gradient(data, w, b, dl_dz, parametrisation)
             value = float(data_loss(data, w, b, loss_fn, parametrisation)[0])
             if not (np.all(np.isfinite(w)) and np.isfinite(b[0]) and np.isfinite(value)):
                 raise ValueError(
