@@ -99,8 +99,24 @@ def proportional(a: sp.Expr, b: sp.Expr) -> bool:
     """a = c·b for a non-zero constant c: the equations a = 0 and b = 0 are the same."""
     ratio = sp.cancel(sp.sympify(a) / b)
     if not ratio.is_number:
+        if _varies(ratio):  # two sample values differ: not a constant, no need to simplify
+            return False
         ratio = sp.simplify(ratio)
     return bool(ratio.is_number and ratio != 0)
+
+
+def _varies(expr: sp.Expr) -> bool:
+    """Two rational sample points (every symbol in (0, 1)) where ``expr`` takes different
+    finite values, at 50 digits: then it is not a constant. False proves nothing."""
+    symbols = sorted(expr.free_symbols, key=str)
+    values = []
+    for offset in (0, 1):
+        point = {s: sp.Rational(3 + 2 * i + offset, 17 + 4 * i) for i, s in enumerate(symbols)}
+        value = sp.N(expr.subs(point), 50)
+        if not (value.is_number and value.is_finite):
+            return False
+        values.append(value)
+    return bool(abs(values[0] - values[1]) > sp.Float(10) ** -30)
 
 
 def sign_over_exponentials(expr: sp.Expr) -> int:
