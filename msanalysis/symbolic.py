@@ -56,6 +56,7 @@ __all__ = [
     "stationary_closed_form",
     "eta_threshold",
     "etas_in_unit_interval",
+    "signs_over_etas",
     "asymptotic_gradient",
     "is_zero",
     "sigmoid",
@@ -545,6 +546,35 @@ def etas_in_unit_interval(expr: sp.Expr) -> sp.Set:
         if bool(value > 0) and bool(value < 1):
             result = result | sp.Interval.open(low, high)
     return result
+
+
+def signs_over_etas(expr: sp.Expr) -> tuple[tuple[sp.Interval, int], ...]:
+    """The sign of ``expr`` (a function of η alone) on each interval of η > 0 between its zeros.
+
+    Same method as :func:`etas_in_unit_interval`: ``expr`` must be continuous on η > 0, so it
+    changes sign only at a zero; one exact probe per interval gives the sign there.
+
+    Returns:
+      ((interval, sign), ...) in order, sign in {-1, 0, 1}; the zeros themselves are left out.
+
+    Examples:
+      >>> signs_over_etas(sp.Rational(1, 4) - sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)))
+      ((Interval.open(0, oo), -1),)
+      >>> signs_over_etas(2 * ETA - 1)
+      ((Interval.open(0, 1/2), -1), (Interval.open(1/2, oo), 1))
+    """
+    positive = sp.Interval.open(0, sp.oo)
+    if expr.free_symbols - {ETA}:
+        raise SymbolicArgumentError(f"{expr} depends on more than η")
+    if continuous_domain(expr, ETA, positive) != positive:
+        raise SymbolicArgumentError(f"{expr} is not continuous for every η > 0")
+    cuts = sorted({r for r in sp.solve(expr, ETA) if r.is_positive}, key=float)
+    ends = [sp.Integer(0), *cuts, sp.oo]
+    out = []
+    for low, high in pairwise(ends):
+        value = expr.subs(ETA, (low + high) / 2 if high != sp.oo else low + 1)
+        out.append((sp.Interval.open(low, high), int(sp.sign(sp.nsimplify(value)))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
