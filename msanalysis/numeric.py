@@ -11,11 +11,11 @@ Gradients for simulations come from :mod:`msanalysis.symbolic` through ``sympy.l
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
 import sympy as sp
-from scipy.special import logsumexp
 
 from . import symbolic
 from .losses import TrueClass, get_loss
@@ -89,6 +89,8 @@ def true_class_from_logits(logits: Any, target: Any) -> TrueClass[np.ndarray]:
     if np.any((target < 0) | (target >= logits.shape[1])):
         raise ValueError(f"target out of range; class indices must lie in [0, {logits.shape[1]})")
     _check_finite("logits", logits)
+    from scipy.special import logsumexp  # here, not at import: the verify path needs no scipy
+
     true_logit = np.take_along_axis(logits, target[:, None], axis=1)[:, 0]
     others = np.where(np.arange(logits.shape[1]) == target[:, None], -np.inf, logits)
     return true_class_from_binary_logit(true_logit - logsumexp(others, axis=1))
@@ -136,7 +138,7 @@ def logit_gradient_fn(
       >>> logit_gradient_fn("ms", sweep=("eta",))(0.5, np.array([0.5, 1.5])).tolist()
       [-0.5, -0.5]
     """
-    return _lambdify(symbolic.grad_logit(name, "true", **_fixed(name, sweep, params)), sweep)
+    return _logit_fn("gradient", name, tuple(sweep), _key(_fixed(name, sweep, params)))
 
 
 def logit_curvature_fn(
@@ -150,8 +152,22 @@ def logit_curvature_fn(
       >>> float(logit_curvature_fn("ce")(0.5))  # d(ξ - 1)/dz = ξ(1 - ξ)
       0.25
     """
+    return _logit_fn("curvature", name, tuple(sweep), _key(_fixed(name, sweep, params)))
+
+
+def _key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(params.items()))
+
+
+@cache
+def _logit_fn(
+    kind: str, name: str, sweep: tuple[str, ...], params: tuple[tuple[str, Any], ...]
+) -> Callable[..., np.ndarray]:
+    """The lambdified gradient or curvature, built once per setting (a pure function)."""
+    grad = symbolic.grad_logit(name, "true", **dict(params))
+    if kind == "gradient":
+        return _lambdify(grad, sweep)
     d_true, _ = symbolic.softmax_jacobian()
-    grad = symbolic.grad_logit(name, "true", **_fixed(name, sweep, params))
     return _lambdify(sp.diff(grad, symbolic.XI) * d_true, sweep)
 
 

@@ -1,9 +1,11 @@
 """The derivations behind the claims ledger, written out as Markdown (``proofs/``).
 
 Each document is a list of steps; each step is a sentence and a sympy result rendered with
-``sympy.latex``. The results come from :mod:`msanalysis.symbolic` and the public derivations,
-so the proofs and the verdicts cannot drift apart. ``msanalysis proofs`` regenerates them and a
-test fails when the committed files are stale.
+``sympy.latex``. Every step shows the expression it computed and what follows from it, and its
+sentence is built from computed values (a sign, a set of η, the zeros of a divisor), never
+typed in. The results come from :mod:`msanalysis.symbolic` and the ledger's comparisons
+(:mod:`msanalysis.ledger.compare`), so the proofs and the verdicts cannot drift apart.
+``msanalysis proofs`` regenerates them and a test fails when the committed files are stale.
 """
 
 from __future__ import annotations
@@ -16,11 +18,21 @@ from pathlib import Path
 import sympy as sp
 
 from . import symbolic as S
+from .ledger.compare import PAPER_ETA, PAPER_SETTING, describe_points, same_stationary_points
+from .ledger.compare import sign_over_exponentials as _sign_over_exponentials
 from .paper import PRINTED, PRINTED_GRADIENTS
 
-__all__ = ["DOCUMENTS", "render", "write"]
+__all__ = [
+    "DOCUMENTS",
+    "render",
+    "write",
+    "division_step",
+    "admissibility",
+    "substitution_step",
+]
 
 Step = tuple[str, "sp.Basic | None"]
+UNIT = sp.Interval.open(0, 1)
 
 
 def render(title: str, intro: str, steps: Iterable[Step]) -> str:
@@ -45,35 +57,174 @@ def _eq(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
     return sp.Eq(lhs, rhs, evaluate=False)
 
 
-def gradients() -> str:
-    ell = sp.Function("ell")
-    o = sp.Symbol("o")
-    steps: list[Step] = []
+def _m(expr: sp.Basic) -> str:
+    """Inline math."""
+    return f"${sp.latex(expr)}$"
+
+
+def _sign_word(sign: int) -> str:
+    return {1: "positive", -1: "negative", 0: "zero"}[sign]
+
+
+def division_step(expr: sp.Expr, divisor: sp.Expr, variable: sp.Symbol, what: str) -> Step:
+    """Divide ``expr`` = 0 by ``divisor`` and say so, with the divisor's zeros computed.
+
+    Returns the step "dividing by <divisor>, whose zeros are ... (none in (0, 1)), leaves"
+    and the quotient = 0. Where the divisor vanishes inside (0, 1) the sentence says that
+    the division loses those points.
+    """
+    quotient = sp.cancel(expr / divisor)
+    zeros = sorted(S.polynomial_roots(divisor, variable), key=sp.default_sort_key)
+    inside = [z for z in zeros if z.is_number and 0 < z < 1]
+    where = ", ".join(f"{_m(variable)} = {_m(z)}" for z in zeros) or "nowhere"
+    safe = (
+        f"none in (0, 1), so for {_m(variable)} in (0, 1) nothing is lost"
+        if not inside
+        else f"inside (0, 1) at {', '.join(map(_m, inside))}, points the division loses"
+    )
+    return (
+        f"{what}; dividing by {_m(divisor)}, which vanishes at {where} ({safe}), leaves",
+        _eq(quotient, 0),
+    )
+
+
+def admissibility(root: sp.Expr, variable: str) -> str:
+    """Where a root of η lies relative to (0, 1), for every η > 0, computed.
+
+    Uses :func:`msanalysis.symbolic.signs_over_etas` on the root and on root - 1, and
+    :func:`msanalysis.symbolic.etas_in_unit_interval`; the sentence says "negative for every
+    η > 0" (ξ₂), "greater than 1 for every η > 0" (γ₂) or the set of η where it is a
+    probability.
+    """
+    inside = S.etas_in_unit_interval(root)
+    below = S.signs_over_etas(root)
+    above = S.signs_over_etas(root - 1)
+    name = f"{variable} = {_m(root)}"
+    if inside == sp.EmptySet:
+        if len(below) == 1 and below[0][1] == -1:
+            return f"{name} is negative for every η > 0: not a probability, discarded."
+        if len(above) == 1 and above[0][1] == 1:
+            return f"{name} is greater than 1 for every η > 0: not a probability, discarded."
+        return f"{name} lies in (0, 1) for no η > 0: discarded."
+    pieces = [f"{_sign_word(sign)} on η ∈ {_m(interval)}" for interval, sign in above if sign != 0]
+    return (
+        f"{name} lies in (0, 1) exactly for η ∈ {_m(inside)} (it minus 1 is "
+        + "; ".join(pieces)
+        + "): admissible there."
+    )
+
+
+def substitution_step(
+    root: sp.Expr, derivative: sp.Expr, eq: str, root_name: str
+) -> tuple[Step, bool]:
+    """Substitute a printed root back into a derivative and state what follows, computed.
+
+    Returns the step and whether the root is a stationary point in (0, 1) for some η > 0.
+    """
+    back = sp.factor(sp.cancel(derivative.subs(S.XI, root)))
+    zeros = [z for z in S.polynomial_roots(back, S.ETA) if z.is_positive]
+    at = [(z, root.subs(S.ETA, z)) for z in zeros]
+    stationary = [z for z, value in at if value in UNIT]
+    where = (
+        "; ".join(f"at η = {_m(z)}, where {root_name} = {_m(v)}" for z, v in at) or "for no η > 0"
+    )
+    conclusion = (
+        f"so {root_name} is a stationary point of {eq} in (0, 1) only for η ∈ "
+        f"{_m(sp.FiniteSet(*stationary))}"
+        if stationary
+        else f"so for no η > 0 is {root_name} a stationary point of {eq} inside (0, 1)"
+    )
+    derivative_symbol = sp.Derivative(sp.Function("ell")(S.XI), S.XI)
+    step = (
+        f"Substituted back into {eq}'s derivative, {root_name} leaves the expression below; it "
+        f"vanishes {where}, {conclusion}.",
+        _eq(sp.Subs(derivative_symbol, S.XI, root), back),
+    )
+    return step, bool(stationary)
+
+
+def _softmax_steps() -> list[Step]:
+    o, oj = sp.symbols("o o_j", real=True)
+    rest = sp.Symbol("R", nonnegative=True)
+    denom = sp.exp(o) + sp.exp(oj) + rest
+    xi, pj = sp.exp(o) / denom, sp.exp(oj) / denom
     d_true, d_other = S.softmax_jacobian()
-    steps.append(
+    raw_true, raw_other = sp.diff(xi, o), sp.diff(xi, oj)
+    check_true = sp.cancel(raw_true - d_true.subs(S.XI, xi))
+    check_other = sp.cancel(raw_other - d_other.subs({S.XI: xi, S.P_OTHER: pj}))
+    return [
         (
-            "Softmax Jacobian, derived for any number of classes (true logit):",
+            "Softmax with the true logit o, another logit o_j and R ≥ 0 for the remaining "
+            "classes' exponentials (any K ≥ 2; K = 2 is R = 0):",
+            _eq(S.XI, xi),
+        ),
+        ("Differentiated by sympy in o:", _eq(sp.Derivative(S.XI, o), raw_true)),
+        (
+            f"minus {_m(d_true)} with ξ put back cancels to {_m(check_true)}, so",
             _eq(sp.Derivative(S.XI, o), d_true),
-        )
-    )
-    steps.append(
-        ("and for another class j:", _eq(sp.Symbol(r"\partial \xi / \partial o_j"), d_other))
-    )
+        ),
+        (
+            f"and in o_j, with p_j = e^(o_j)/(e^o + e^(o_j) + R) (the difference cancels to "
+            f"{_m(check_other)}):",
+            _eq(sp.Symbol(r"\partial \xi / \partial o_j"), d_other),
+        ),
+    ]
+
+
+def _loss_steps(name: str) -> list[Step]:
+    ell = sp.Function("ell")
+    spec = S.get_loss(name)
+    d_true, _ = S.softmax_jacobian()
+    g, g_logit = S.grad_xi(name), S.grad_logit(name)
+    chain = sp.Mul(g, d_true, evaluate=False)
+    return [
+        (f"**{spec.title}** ({spec.source}):", _eq(ell(S.XI), S.loss(name))),
+        ("its derivative in ξ, by sympy:", _eq(sp.Derivative(ell(S.XI), S.XI), g)),
+        (
+            f"and in the true-class logit, dℓ/dξ · ∂ξ/∂o = {_m(chain)}, which factors to",
+            _eq(sp.Symbol(r"\partial \ell / \partial o"), g_logit),
+        ),
+    ]
+
+
+def _printed_gradient_steps(name: str, eq: str, printed: sp.Expr) -> list[Step]:
+    derived = S.grad_logit(name)
+    difference = sp.factor(printed - derived)
+    identical = S.is_zero(difference)
+    samples = [{**PAPER_SETTING, S.XI: sp.Rational(k, 4)} for k in (1, 2, 3)]
+    values = [sp.nsimplify(difference.subs(at)) for at in samples]
+    shown = next((i for i, v in enumerate(values) if v != 0), 0)
+    focal = {k: v for k, v in PAPER_SETTING.items() if k != S.ETA}
+    cmp = same_stationary_points(printed.subs(focal), derived.subs(focal), include=[PAPER_ETA])
+    roots_p = S.roots_in_unit_interval(printed.subs(PAPER_SETTING))
+    roots_d = S.roots_in_unit_interval(derived.subs(PAPER_SETTING))
+    same = "the same" if cmp.same else "not the same"
+    differ = f" (they differ {cmp.first_difference})" if cmp.first_difference else ""
+    return [
+        (
+            f"The paper's {eq} prints, for {name}:",
+            _eq(sp.Symbol(r"\partial \ell / \partial o"), printed),
+        ),
+        (
+            f"Printed minus derived; at ξ = {_m(samples[shown][S.XI])} and the paper's setting "
+            f"it is {_m(values[shown])}, so {eq} {'is' if identical else 'is not'} the gradient:",
+            difference,
+        ),
+        (
+            f"What the paper uses it for, the stationary points in (0, 1): at η = {PAPER_ETA} "
+            f"the printed expression vanishes at {describe_points(roots_p)}, the derived one at "
+            f"{describe_points(roots_d)}; over every η ({cmp.method}) they are {same}{differ}.",
+            None,
+        ),
+    ]
+
+
+def gradients() -> str:
+    steps = _softmax_steps()
     for name in ("ce", "focal", "ms", "ms-focal", "centred-ce", "spectral-decoupling"):
-        spec = S.get_loss(name)
-        steps.append((f"**{spec.title}** ({spec.source}):", _eq(ell(S.XI), S.loss(name))))
-        steps.append(("its derivative in ξ:", _eq(sp.Derivative(ell(S.XI), S.XI), S.grad_xi(name))))
-        steps.append(
-            (
-                "and in the true-class logit (chain rule with the Jacobian):",
-                _eq(sp.Symbol(r"\partial \ell / \partial o"), S.grad_logit(name)),
-            )
-        )
+        steps += _loss_steps(name)
     for name, (eq, printed) in PRINTED_GRADIENTS.items():
-        steps.append((f"The paper's {eq} prints, for {name}:", printed))
-        steps.append(
-            ("printed minus derived:", sp.factor(sp.simplify(printed - S.grad_logit(name))))
-        )
+        steps += _printed_gradient_steps(name, eq, printed)
     return render(
         "Loss gradients",
         "Each loss of the family as a function of the true-class probability ξ, and its gradients.",
@@ -81,51 +232,150 @@ def gradients() -> str:
     )
 
 
+def _widened(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each exponential replaced by a positive symbol u_i (as the ledger does)."""
+    atoms = sorted(expr.atoms(sp.exp), key=sp.default_sort_key)
+    subs = {e: sp.Symbol(f"u_{i + 1}", positive=True) for i, e in enumerate(atoms)}
+    return sp.factor(sp.cancel(expr.subs(subs)))
+
+
 def theorem1() -> str:
     system = S.two_point_system("ce", paper_parametrisation=True)
-    x = sp.Symbol("x", positive=True)
+    x, c, t = sp.Symbol("x", positive=True), sp.Symbol("c", positive=True), sp.Symbol("t")
+    alpha = sp.Symbol("alpha_lr", positive=True)  # eq. 11's learning rate
     single = -sp.log(S.sigmoid(2 * (S.W * x + S.B) - 1))
+    step = -alpha * sp.diff(single, S.W)
+    printed_step = PRINTED["eq. 11"]
+    step_difference = sp.factor(printed_step - step)
+    step_same = S.is_zero(step_difference)
+    is_word = "is" if step_same else "is not"
+    sign_w = _sign_over_exponentials(system.grad_w)
+    half = sp.Rational(1, 2)
+    along = sp.limit(system.loss.subs({S.W: t, S.B: half}), t, sp.oo)
+    at_half = system.boundary.subs(S.B, half)
+    scaled = {S.W: c * S.W, S.B: (c * (2 * S.B - 1) + 1) / 2}
+    scaled_boundary = sp.cancel(system.boundary.subs(scaled, simultaneous=True))
+    slope = sp.diff(system.loss.subs(scaled, simultaneous=True), c).subs({c: 1, S.B: half})
+    slope_sign = _sign_over_exponentials(slope.subs(S.W, sp.Symbol("w", positive=True)))
+    w_aug, b_aug = S.augmented_max_margin(S.OFF_CENTRE_POINTS)
+    (pos, _), (neg, _) = S.OFF_CENTRE_POINTS
+    midpoint = sp.Rational(pos + neg, 2)
     steps: list[Step] = [
         (
             "CE on x = 1 (positive) and x = -1 (negative) with the paper's model σ(2(wx+b)-1):",
             _eq(sp.Symbol("L"), system.loss),
         ),
         (
-            "Its derivative in w; every term is negative, so no finite (w, b) is stationary:",
+            "Its derivative in w, by sympy:",
             _eq(sp.Symbol(r"\partial L / \partial w"), system.grad_w),
         ),
         (
-            "One positive sample x > 0; the gradient-descent step (eq. 11 prints α/p instead):",
-            _eq(sp.Symbol(r"\Delta w"), sp.simplify(-sp.Symbol("alpha") * sp.diff(single, S.W))),
+            "With each exponential replaced by a positive symbol u_i (which only widens the "
+            f"values) it is the expression below, {_sign_word(sign_w)} for all u_i > 0: "
+            + (
+                "∂L/∂w ≠ 0 at every finite (w, b), so no finite point is stationary."
+                if sign_w != 0
+                else "no sign is proven."
+            ),
+            _widened(system.grad_w),
         ),
-        ("The decision boundary (probability 1/2):", _eq(sp.Symbol("x_b"), system.boundary)),
         (
-            "At b = 1/2 it is the max-margin boundary for every w > 0:",
-            _eq(sp.Symbol("x_b"), system.boundary.subs(S.B, sp.Rational(1, 2))),
+            f"The loss is a sum of -log σ(·) > 0, and along b = 1/2, w → ∞ it tends to "
+            f"{_m(along)}: the infimum {_m(along)} is approached and never attained.",
+            _eq(sp.Limit(system.loss.subs({S.W: t, S.B: half}), t, sp.oo), along),
         ),
         (
-            "Scaling the logit by c > 1 keeps the boundary and lowers the loss of correctly "
-            "classified points: the lower loss of eqs. 12-16 does not require another boundary. "
-            "Gradient descent converges in direction to the least-norm (w, b) with "
-            "y(wx + b) ≥ 1 (Soudry et al. 2018, the bias a parameter like w): on these "
-            "symmetric points the max-margin boundary, on off-centre points not (row "
-            "thm1-boundary).",
-            None,
+            "One positive sample x > 0: the gradient-descent step on -log σ(2(wx+b)-1) is",
+            _eq(sp.Symbol(r"\Delta w"), sp.factor(step)),
+        ),
+        (
+            f"eq. 11 prints {_m(printed_step)}; printed minus derived "
+            f"({'' if step_same else 'not '}identically zero: eq. 11 {is_word} the gradient step):",
+            step_difference,
+        ),
+        (
+            "The decision boundary, where 2(wx + b) - 1 = 0, solved for x:",
+            _eq(sp.Symbol("x_b"), system.boundary),
+        ),
+        (
+            f"At b = 1/2 it is x = {_m(at_half)}, the midpoint of the two samples, for every "
+            "w > 0:",
+            _eq(sp.Subs(system.boundary, S.B, half), at_half),
+        ),
+        (
+            "Scaling the logit 2(wx + b) - 1 by c > 0 (w → cw, b → (c(2b - 1) + 1)/2) leaves "
+            f"the boundary at {_m(scaled_boundary)} ("
+            f"{'unchanged' if S.is_zero(scaled_boundary - system.boundary) else 'moved'}), and "
+            "the loss changes at c = 1, "
+            f"b = 1/2 at the rate below, {_sign_word(slope_sign)} for w > 0: a lower loss "
+            + (
+                "needs no other boundary (what eqs. 12-16 miss)."
+                if slope_sign == -1
+                else "is not shown by this step."
+            ),
+            _eq(sp.Subs(sp.Derivative(sp.Symbol("L"), c), c, 1), sp.factor(slope)),
+        ),
+        (
+            f"Off-centre data (a positive at {pos}, a negative at {neg}): gradient descent on CE "
+            "converges in direction to the least-norm (w, b) with y(wx + b) ≥ 1 (Soudry et al. "
+            f"2018, the bias a parameter like w), here (w, b) = ({_m(w_aug)}, {_m(b_aug)}), "
+            f"boundary x = {_m(-b_aug / w_aug)}, while the max-margin boundary is the midpoint "
+            f"x = {_m(midpoint)}: they "
+            + ("coincide." if -b_aug / w_aug == midpoint else "differ (row thm1-boundary)."),
+            _eq(sp.Symbol("x_b") - sp.Symbol("x_{mm}"), -b_aug / w_aug - midpoint),
         ),
     ]
     return render("Theorem 1 (CE convergence)", "Appendix eqs. 9-16.", steps)
 
 
-def _admissible(root: sp.Expr) -> sp.Set:
-    return sp.solveset(sp.And(root > 0, root < 1), S.ETA, sp.Interval.open(0, sp.oo))
+def _hessian_steps(point: S.Theorem2Point) -> list[Step]:
+    """The second-order step for symbolic η: H = Σ ℓ''(z_n) ∇z_n ∇z_nᵀ at (w*, b*)."""
+    z = sp.Symbol("z", real=True)
+    curvature_z = sp.diff(S.loss("ms").subs(S.XI, S.sigmoid(z)), z, 2)
+    in_xi = sp.factor(sp.cancel(curvature_z.subs(sp.exp(-z), (1 - S.XI) / S.XI)))
+    if in_xi.has(z):  # pragma: no cover - the rewrite must be complete
+        raise ArithmeticError(f"ℓ''(z) not expressible in ξ: {in_xi}")
+    at_xi1 = sp.factor(sp.radsimp(sp.cancel(in_xi.subs(S.XI, point.xi1))))
+    logits = [S.score(1, paper_parametrisation=True), -S.score(-1, paper_parametrisation=True)]
+    grads = [sp.Matrix([sp.diff(zn, S.W), sp.diff(zn, S.B)]) for zn in logits]
+    outer = sum((g * g.T for g in grads), sp.zeros(2, 2))
+    hessian = (at_xi1 * outer).applyfunc(sp.factor)
+    signs = S.signs_over_etas(at_xi1) if at_xi1.free_symbols == {S.ETA} else ()
+    positive = sp.Union(*(i for i, sign in signs if sign == 1)) if signs else sp.EmptySet
+    defined = S.etas_in_unit_interval(point.xi1)
+    definite = sp.Intersection(positive, defined)
+    return [
+        (
+            "Second order, for symbolic η. Each sample's loss is ℓ(σ(z_n)) with its true logit "
+            f"z_n affine in (w, b), gradients {', '.join(_m(g.T) for g in grads)}; so the "
+            "Hessian is Σ ℓ''(z_n) ∇z_n ∇z_nᵀ, with ℓ''(z) by sympy, written in ξ = σ(z):",
+            _eq(sp.Derivative(sp.Function("ell")(z), (z, 2)), in_xi),
+        ),
+        (
+            "At (w*, b*) both samples have true-class probability ξ1 (γ1 = 1 − ξ1), where it is",
+            _eq(
+                sp.Subs(sp.Derivative(sp.Function("ell")(z), (z, 2)), S.XI, sp.Symbol("xi_1")),
+                at_xi1,
+            ),
+        ),
+        (
+            f"so the Hessian at (w*, b*) is ℓ''(ξ1) · {_m(outer)}:",
+            _eq(sp.Symbol("H"), hessian),
+        ),
+        (
+            "ℓ''(ξ1) is "
+            + "; ".join(f"{_sign_word(sign)} on η ∈ {_m(i)}" for i, sign in signs)
+            + f", and ξ1 is a probability for η ∈ {_m(defined)}: the Hessian is positive "
+            f"definite, (w*, b*) a strict minimum, exactly for",
+            sp.Contains(S.ETA, definite, evaluate=False),
+        ),
+    ]
 
 
 def theorem2() -> str:
     parts = S.theorem2_gradient_parts()
     roots = S.theorem2_roots()
-    d_w, d_b, xi_roots, gamma_roots = roots.d_w, roots.d_b, roots.xi_roots, roots.gamma_roots
     point = S.theorem2_point()
-    w_star, b_star = point.w, point.b
     steps: list[Step] = [
         (
             "MS loss (eq. 7) on x = 1 and x = -1 with σ(2(wx+b)-1) (eq. 19):",
@@ -134,116 +384,114 @@ def theorem2() -> str:
     ]
     for eq, expr in parts.items():
         steps.append(
-            (f"Derived counterpart of {eq} (printed: ${sp.latex(PRINTED[eq])}$):", sp.factor(expr))
+            (f"Derived counterpart of {eq} (printed: {_m(PRINTED[eq])}):", sp.factor(expr))
         )
     steps += [
-        ("Stationarity in w (eq. 25):", _eq(sp.factor(d_w), 0)),
-        ("and in b (eq. 26):", _eq(sp.factor(d_b), 0)),
+        ("Stationarity in w (eq. 25):", _eq(roots.d_w, 0)),
+        ("and in b (eq. 26):", _eq(roots.d_b, 0)),
         (
-            "Adding them leaves the sample at x = 1 alone, (eq. 25 + eq. 26)/2; dividing by "
-            "2(1 − ξ), non-zero for ξ in (0, 1), leaves",
-            _eq(sp.cancel(roots.xi_equation / (2 * (1 - S.XI))), 0),
+            "Adding them, (eq. 25 + eq. 26)/2, leaves the sample at x = 1 alone:",
+            _eq(roots.xi_equation, 0),
         ),
-        ("whose roots are (eqs. 27-28)", sp.FiniteSet(*xi_roots)),
+        division_step(roots.xi_equation, 2 * (1 - S.XI), S.XI, "It has the factor 2(1 − ξ)"),
+        ("whose roots are (eqs. 27-28)", sp.FiniteSet(*roots.xi_roots)),
         (
-            "Subtracting leaves the sample at x = -1, (eq. 25 − eq. 26)/2; dividing by 2γ, "
-            "non-zero for γ in (0, 1), leaves",
-            _eq(sp.cancel(roots.gamma_equation / (2 * S.GAMMA_NEG)), 0),
+            "Subtracting them, (eq. 25 − eq. 26)/2, leaves the sample at x = -1 alone:",
+            _eq(roots.gamma_equation, 0),
         ),
-        ("whose roots are (eqs. 29-30)", sp.FiniteSet(*gamma_roots)),
+        division_step(roots.gamma_equation, 2 * S.GAMMA_NEG, S.GAMMA_NEG, "It has the factor 2γ"),
+        ("whose roots are (eqs. 29-30)", sp.FiniteSet(*roots.gamma_roots)),
     ]
-    for name, root in [("ξ", r) for r in xi_roots] + [("γ", r) for r in gamma_roots]:
-        steps.append(
-            (
-                f"The root {name} = ${sp.latex(root)}$ lies in (0, 1) for",
-                sp.Contains(S.ETA, _admissible(root), evaluate=False),
-            )
-        )
-    g = S.grad_logit("ms")
-    q = sp.cancel(g / (1 - S.XI))
-    slope = sp.simplify(sp.diff(q, S.XI).subs(S.XI, point.xi1))
+    for name, root in [("ξ", r) for r in roots.xi_roots] + [("γ", r) for r in roots.gamma_roots]:
+        steps.append((admissibility(root, name), None))
+    total = sp.cancel(point.gamma1 + point.xi1)
+    w, b = sp.symbols("w b", real=True)
+    logit_eqs = [
+        _eq(S.score(1, paper_parametrisation=True).subs({S.W: w, S.B: b}), S.logit(point.xi1)),
+        _eq(S.score(-1, paper_parametrisation=True).subs({S.W: w, S.B: b}), S.logit(point.gamma1)),
+    ]
     steps += [
         (
-            "So ξ1 (eq. 27) and γ1 (eq. 29 with the fraction bar under the whole numerator) are "
-            "the admissible roots, for η > 1/2, and γ1 = 1 − ξ1:",
-            _eq(
-                sp.Add(point.gamma1, point.xi1, evaluate=False),
-                sp.simplify(point.gamma1 + point.xi1),
-            ),
+            "So the admissible roots are ξ1 (eq. 27) and γ1 (eq. 29 with the fraction bar under "
+            f"the whole numerator), for η ∈ {_m(S.etas_in_unit_interval(point.xi1))}; their sum "
+            f"is {_m(total)}:",
+            _eq(sp.Add(point.gamma1, point.xi1, evaluate=False), total),
         ),
         (
-            "Through the logit of eqs. 17-18, 2(w + b) − 1 = logit ξ1 and 2(b − w) − 1 = "
-            "logit γ1 = −logit ξ1; adding the two gives 4b − 2 = 0, so b = 1/2 follows from eqs. "
-            "27 and 29 (eq. 28's root is negative and has no logit):",
-            _eq(sp.Symbol("b^*"), b_star),
-        ),
-        ("and", _eq(sp.Symbol("w^*"), w_star)),
-        (
-            "Second order: each sample's true logit has gradient (2, 2) (x = 1) and (2, −2) "
-            "(x = −1) in (w, b), so the Hessian is 4ℓ''(z₁)[[1, 1], [1, 1]] + "
-            "4ℓ''(z₂)[[1, −1], [−1, 1]]; at (w*, b*) both samples have true-class probability "
-            "ξ1, so it is 8ℓ''·I with ℓ'' = ξ(1 − ξ)·d/dξ(∂ℓ/∂o). With ∂ℓ/∂o = (1 − ξ)q(ξ) and "
-            "q(ξ1) = 0, ℓ'' = ξ1(1 − ξ1)²·q'(ξ1), where q'(ξ1) is",
-            _eq(
-                sp.Subs(sp.Derivative(sp.Function("q")(S.XI), S.XI), S.XI, sp.Symbol("xi_1")),
-                slope,
-            ),
+            "Through the logit of eqs. 17-18 each admissible root fixes one sample's score:",
+            sp.FiniteSet(*logit_eqs),
         ),
         (
-            "positive for every η > 0, and ξ1(1 − ξ1)² > 0 while ξ1 is in (0, 1): the Hessian is "
-            "positive definite and (w*, b*) is a strict minimum for every η with",
-            sp.StrictGreaterThan(S.ETA, S.eta_threshold("ms")),
+            f"a linear system in (w, b), solved by sympy: b* = {_m(point.b)} (γ1 = 1 − ξ1 makes "
+            "the two logits opposite; eq. 28's root is negative and has no logit), so b* follows "
+            "from eqs. 27 and 29; and",
+            _eq(sp.Symbol("w^*"), point.w),
         ),
+        *_hessian_steps(point),
         (
-            "Below that ξ1 ≥ 1 and w* is not finite. On positives at 1 and 3 and a negative at "
-            "-1 the MS minimum is not centred; see the ledger row thm2-general.",
+            f"Below that ξ1 ≥ 1 and w* is not finite (threshold η = {_m(S.eta_threshold('ms'))}"
+            "). On positives at 1 and 3 and a negative at -1 the MS minimum is not centred; see "
+            "the ledger row thm2-general.",
             None,
         ),
     ]
     return render("Theorem 2 (MS convergence)", "Appendix eqs. 17-30.", steps)
 
 
+def _threshold_steps(name: str, eq: str) -> list[Step]:
+    ell = sp.Function("ell")(S.XI)
+    g = S.grad_xi(name)
+    numerator = sp.expand(g * S.XI)
+    roots = S.stationary_closed_form(name)
+    threshold = S.eta_threshold(name)
+    admissible = [r for r in roots if S.etas_in_unit_interval(r) != sp.EmptySet]
+    at_threshold = [sp.simplify(r.subs(S.ETA, threshold)) for r in admissible]
+    return [
+        (f"{eq}:", _eq(ell, S.loss(name))),
+        ("derivative in ξ, by sympy:", _eq(sp.Derivative(ell, S.XI), g)),
+        (
+            "dℓ/dξ = 0; multiplying by ξ, positive on (0, 1) (so no root is gained or lost), gives",
+            _eq(numerator, 0),
+        ),
+        ("its roots:", sp.FiniteSet(*roots)),
+        *((admissibility(r, "ξ"), None) for r in roots),
+        (
+            f"At η = {_m(threshold)} the admissible root equals "
+            f"{', '.join(map(_m, at_threshold))}: the finite stationary point exists exactly for",
+            sp.StrictGreaterThan(S.ETA, threshold),
+        ),
+    ]
+
+
 def theorem3() -> str:
     steps: list[Step] = []
     for name, eq in (("ms", "eq. 7"), ("centred-ce", "eq. 31")):
-        roots = S.stationary_closed_form(name)
-        steps += [
-            (f"{eq}:", _eq(sp.Function("ell")(S.XI), S.loss(name))),
-            ("derivative in ξ:", S.grad_xi(name)),
-            ("its roots:", sp.FiniteSet(*roots)),
-            (
-                "the positive root lies in (0, 1) exactly for",
-                sp.StrictGreaterThan(S.ETA, S.eta_threshold(name)),
-            ),
-        ]
+        steps += _threshold_steps(name, eq)
     printed_root = PRINTED["eq. 35"]
+    printed_threshold = S.polynomial_roots(printed_root - 1, S.ETA)
+    derived_threshold = S.eta_threshold("centred-ce")
     steps += [
         ("The appendix's stationarity condition (eq. 34) as printed:", _eq(PRINTED["eq. 34"], 0)),
         ("and its root (eq. 35):", _eq(S.XI, printed_root)),
     ]
     for name, eq in (("centred-ce", "eq. 31"), ("ms", "eq. 7")):
-        back = sp.factor(sp.simplify(S.grad_xi(name).subs(S.XI, printed_root)))
-        zeros = [z for z in sp.solve(back, S.ETA) if z.is_positive]
-        where = (
-            ", ".join(f"η = {z}, where 1/(2η) = {printed_root.subs(S.ETA, z)}" for z in zeros)
-            or "no η > 0"
-        )
-        steps.append(
-            (
-                f"Substituted back into {eq}'s derivative, ξ = 1/(2η) leaves the expression "
-                f"below, zero only for {where}: not a stationary point of {eq} in (0, 1).",
-                _eq(
-                    sp.Subs(sp.Derivative(sp.Function("ell")(S.XI), S.XI), S.XI, printed_root), back
-                ),
-            )
-        )
+        step, _ = substitution_step(printed_root, S.grad_xi(name), eq, "ξ = 1/(2η)")
+        steps.append(step)
+    agrees = list(printed_threshold) == [derived_threshold]
     steps += [
         (
+            f"The bound the appendix draws from eq. 35, ξ < 1, gives η > "
+            f"{', '.join(map(_m, printed_threshold))}; eq. 31's own threshold (above) is η > "
+            f"{_m(derived_threshold)}: "
+            + ("the same." if agrees else "Theorem 3's bound is not the one eq. 31 needs."),
+            sp.FiniteSet(*printed_threshold),
+        ),
+        (
             "Identity: η(ξ - 1/2)² equals (η/2)(ξ² + (1-ξ)²) - η/4, so eq. 31 is eq. 7 with η "
-            "halved (the difference, simplified):",
+            "halved (the difference, expanded):",
             _eq(
                 S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4,
-                sp.simplify(S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4),
+                sp.expand(S.loss("centred-ce") - S.loss("ms", eta=S.ETA / 2) + S.ETA / 4),
             ),
         ),
     ]

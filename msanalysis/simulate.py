@@ -11,8 +11,9 @@ Gradients: dℓ/dz is :func:`msanalysis.symbolic.grad_logit` lambdified
 ds/dw = a x, ds/db = a. Nothing else is hand-written.
 
 :func:`simulate` returns a :class:`SimulationResult` with the verdicts computed from the run:
-convergence, the final boundary against the hard-margin SVM boundary (scipy), the final point
-against the sympy stationary point (``nsolve`` from the GD end point), and the growth of |w|.
+convergence, the final boundary against the hard-margin SVM boundary (exact), the final point
+against the sympy stationary point (Newton at 30 digits from the GD end point), and the growth
+of |w|.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any, Literal
 
 import numpy as np
 import sympy as sp
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from . import symbolic
 from .losses import get_loss
@@ -128,24 +128,48 @@ class MaxMargin:
 
 
 def max_margin(x: np.ndarray, y: np.ndarray) -> MaxMargin | None:
-    """Hard-margin SVM by SLSQP (min |w|²/2 s.t. y_i (w·x_i + b) >= 1); None if not separable."""
-    d = x.shape[1]
-    rows = y[:, None] * np.c_[x, np.ones(len(y))]  # constraint i: rows[i] · (w, b) >= 1
-    cons = {"type": "ineq", "fun": lambda v: rows @ v - 1.0, "jac": lambda v: rows}
-    res = minimize(
-        lambda v: 0.5 * v[:d] @ v[:d],
-        np.zeros(d + 1),
-        jac=lambda v: np.r_[v[:d], 0.0],
-        constraints=[cons],
-        method="SLSQP",
-        options={"ftol": 1e-15, "maxiter": 1000},
-    )
-    # Status 8 (line search stopped at the precision limit) is accepted when the point is
-    # feasible: with ftol 1e-15 SLSQP reports it at the optimum, depending on BLAS threads.
-    if res.status not in (0, 8) or np.min(y * (x @ res.x[:d] + res.x[d])) < 1.0 - 1e-7:
+    """Hard-margin SVM (min |w|²/2 s.t. y_i (w·x_i + b) >= 1), exact; None if not separable.
+
+    The problem is a strictly convex QP in w, so a point meeting its KKT conditions is the
+    optimum. Some optimal multiplier vector has at most d + 1 non-zero entries (a vertex of
+    {λ >= 0: w = Σ λ_i y_i x_i, Σ λ_i y_i = 0}), so the active sets of up to d + 1 points are
+    enumerated: each gives the linear system y_i (w·x_i + b) = 1 on the set with
+    w = Σ λ_i y_i x_i and Σ λ_i y_i = 0, kept when λ >= 0 and every constraint holds. For the
+    few points of these data sets that is a few hundred 4 × 4 solves, exact to rounding, where
+    an iterative solver (SLSQP) stopped at ~1e-8 and needed scipy.optimize.
+    """
+    n, d = x.shape
+    for size in range(2, min(n, d + 1) + 1):
+        for active in combinations(range(n), size):
+            idx = list(active)
+            if abs(y[idx].sum()) == size:  # one class only: Σ λ_i y_i = 0 forces λ = 0
+                continue
+            found = _kkt_point(x, y, idx)
+            if found is not None:
+                w, b = found
+                return MaxMargin(w=w, b=b, margin=float(1.0 / np.linalg.norm(w)))
+    return None
+
+
+def _kkt_point(x: np.ndarray, y: np.ndarray, idx: list[int]) -> tuple[np.ndarray, float] | None:
+    """(w, b) with the constraints of ``idx`` active, if it satisfies the KKT conditions."""
+    xs, ys = x[idx], y[idx]
+    k = len(idx)
+    system = np.zeros((k + 1, k + 1))
+    system[:k, :k] = (ys[:, None] * ys[None, :]) * (xs @ xs.T)
+    system[:k, k] = ys
+    system[k, :k] = ys
+    rhs = np.r_[np.ones(k), 0.0]
+    if np.linalg.matrix_rank(system) < k + 1:
         return None
-    w = res.x[:d]
-    return MaxMargin(w=w, b=float(res.x[d]), margin=float(1.0 / np.linalg.norm(w)))
+    solution = np.linalg.solve(system, rhs)
+    lam, b = solution[:k], float(solution[k])
+    w = (lam * ys) @ xs
+    # 1e-9: rounding of a 4 × 4 solve on inputs of order 1 is ~1e-15; a multiplier or margin
+    # off by more than 1e-9 belongs to another active set.
+    if np.min(lam) < -1e-9 or np.min(y * (x @ w + b)) < 1.0 - 1e-9:
+        return None
+    return w, b
 
 
 def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> float:
@@ -160,6 +184,13 @@ def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndar
 
     ends = [(p0, q0, q1), (p1, q0, q1), (q0, p0, p1), (q1, p0, p1)]
     return min(point_to_segment(p, a, b) for p, a, b in ends)
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    """σ(z) without overflow, as scipy.special.expit computes it: 1 / (1 + e^{-z}) for z >= 0,
+    e^z / (1 + e^z) below (numpy only, so that the simulations need no scipy)."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def _logits(data: Dataset, w: np.ndarray, b: np.ndarray, parametrisation: str) -> np.ndarray:
@@ -181,7 +212,7 @@ def gradient(
     dz/ds = y and ds/dw = a x, ds/db = a.
     """
     a, _ = PARAMETRISATIONS[parametrisation]
-    dl_ds = data.y * dl_dz(expit(_logits(data, w, b, parametrisation)))
+    dl_ds = data.y * dl_dz(_expit(_logits(data, w, b, parametrisation)))
     return a * dl_ds @ data.x, a * dl_ds.sum(axis=1)
 
 
@@ -207,7 +238,7 @@ def stable_lr(
     every loss here has its largest curvature at |z| < 10).
     """
     a, _ = PARAMETRISATIONS[parametrisation]
-    sup = float(np.max(np.abs(curvature(expit(np.linspace(-30.0, 30.0, 12001))))))
+    sup = float(np.max(np.abs(curvature(_expit(np.linspace(-30.0, 30.0, 12001))))))
     return 1.0 / (sup * a * a * float(np.sum(data.x**2) + len(data.y)))
 
 
@@ -227,7 +258,7 @@ class SimulationResult:
       angle_deg: final angle between w and the SVM normal (degrees); None if not separable.
       xi_final: each sample's final ξ; xi_star: the loss's symbolic minimum ξ* (single
         minimum in (0, 1)) or None; at_sample_stationary: every |ξ_n - ξ*| < 1e-8.
-      symbolic_w, symbolic_b: sympy's stationary point (nsolve at 30 digits from the GD end
+      symbolic_w, symbolic_b: sympy's stationary point (Newton at 30 digits from the GD end
         point; :func:`symbolic.two_point_system` for Theorem 2's data); matches_symbolic:
         final parameters within 1e-8 of it (None when GD did not converge).
       w_log_slope: c of the fit |w| = a + c log t over the second half of the run.
@@ -281,12 +312,22 @@ def _symbolic_stationary(
 ) -> np.ndarray | None:
     """Sympy's stationary point of the data loss near ``start`` = (w.., b), to 30 digits.
 
-    Returns None if nsolve fails.
+    The gradient is sympy's derivative of the summed loss (1-D data: the cached
+    :func:`symbolic.linear_system`, shared with the ledger; Theorem 2's data:
+    :func:`symbolic.two_point_system`), solved by :func:`symbolic.gradient_root`.
+
+    Returns None if Newton fails.
     """
+    paper = parametrisation == "odd"
     if data.two_point and data.x.shape[1] == 1:
-        system = symbolic.two_point_system(
-            name, paper_parametrisation=parametrisation == "odd", **params
+        system = symbolic.two_point_system(name, paper_parametrisation=paper, **params)
+        unknowns, grads = [symbolic.W, symbolic.B], [system.grad_w, system.grad_b]
+    elif data.x.shape[1] == 1:
+        points = tuple(
+            (sp.nsimplify(float(xn[0])), 1 if yn > 0 else 0)
+            for xn, yn in zip(data.x, data.y, strict=True)
         )
+        system = symbolic.linear_system(name, points, paper_parametrisation=paper, **params)
         unknowns, grads = [symbolic.W, symbolic.B], [system.grad_w, system.grad_b]
     else:
         a, c = (sp.nsimplify(v) for v in PARAMETRISATIONS[parametrisation])
@@ -303,7 +344,7 @@ def _symbolic_stationary(
         unknowns = [*ws, symbolic.B]
         grads = [sp.diff(total, u) for u in unknowns]
     try:
-        root = sp.nsolve(grads, unknowns, [float(v) for v in start], prec=30)
+        root = symbolic.gradient_root(grads, unknowns, [float(v) for v in start], prec=30)
     except (ValueError, ZeroDivisionError):
         return None
     return np.array([float(v) for v in root])
@@ -361,11 +402,12 @@ def simulate(
     w, b = np.zeros((1, data.x.shape[1])), np.zeros(1)
     every = max(1, steps // n_records)
     rows: list[list[float]] = []
+    gw, gb = gradient(data, w, b, dl_dz, parametrisation)
     for t in range(1, steps + 1):
-        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
         w, b = w - lr * gw, b - lr * gb
+        # The gradient at the new point serves the record and the next step: one per iterate.
+        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
         if t % every == 0 or t == steps:
-            gw, gb = gradient(data, w, b, dl_dz, parametrisation)
             value = float(data_loss(data, w, b, loss_fn, parametrisation)[0])
             if not (np.all(np.isfinite(w)) and np.isfinite(b[0]) and np.isfinite(value)):
                 raise ValueError(
@@ -413,7 +455,7 @@ def _result(
             _boundary_gap(data, w, b, mm, parametrisation),
         )
     trajectory.update(loss=losses, grad_norm=grad_norm)
-    xi_final = expit(_logits(data, w[None], np.array([b]), parametrisation))[0]
+    xi_final = _expit(_logits(data, w[None], np.array([b]), parametrisation))[0]
     xi_star = _xi_star(loss, params)
     root = (
         _symbolic_stationary(data, loss, params, parametrisation, np.r_[w, b])

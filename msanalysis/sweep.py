@@ -104,6 +104,19 @@ def _check_left_tail(name: str, params: dict[str, Any]) -> None:
         )
 
 
+def _curvature_etas(loss: str, params: dict[str, Any], etas: np.ndarray) -> np.ndarray:
+    """The η values (as a column) whose curvature bounds the curvature on the whole grid.
+
+    For a loss affine in η (ℓ = base + η·term, checked symbolically: ∂²ℓ/∂η² = 0) ℓ'' is affine
+    in η too, and |ℓ''(z)| is convex in η, so at every z its largest value on the grid is at
+    one of the grid's two ends: the bound is the same as over all of it, at a fraction of the
+    cost. Any other loss gets the whole grid.
+    """
+    if sp.diff(symbolic.loss(loss, **params), symbolic.ETA, 2) == 0:
+        return etas[[0, -1], None]
+    return etas[:, None]
+
+
 def sweep_eta(
     loss: str,
     *,
@@ -146,7 +159,9 @@ def sweep_eta(
     curvature = logit_curvature_fn(loss, sweep=("eta",), **params)
     # stable_lr gives 2·lr·sup|ℓ''| = 1 here (a = 1, Σ(x² + 1) = 2); half of it keeps the
     # GD map strictly increasing, as the order argument needs.
-    bound = stable_lr(lambda xi: curvature(xi[None, :], etas[:, None]), ONE_POINT, "plain")
+    bound = stable_lr(
+        lambda xi: curvature(xi[None, :], _curvature_etas(loss, params, etas)), ONE_POINT, "plain"
+    )
     lr = 0.5 * bound if lr is None else lr
     if not 0 < lr < bound:
         raise ValueError(f"lr={lr}; the order certificate needs 0 < lr < {bound:.6g} on this grid")

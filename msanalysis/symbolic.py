@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import mpmath
 import sympy as sp
+from sympy.calculus.util import continuous_domain
 
 from .losses import TrueClass, get_loss
 
@@ -53,10 +54,13 @@ __all__ = [
     "end_limit",
     "finite_minimum_etas",
     "StationaryPoint",
+    "polynomial_roots",
     "roots_in_unit_interval",
     "stationary_points",
     "stationary_closed_form",
     "eta_threshold",
+    "etas_in_unit_interval",
+    "signs_over_etas",
     "asymptotic_gradient",
     "is_zero",
     "sigmoid",
@@ -72,6 +76,8 @@ __all__ = [
     "Theorem2Point",
     "theorem2_point",
     "augmented_max_margin",
+    "gradient_root",
+    "evaluate",
     "OFF_CENTRE_POINTS",
 ]
 
@@ -148,11 +154,14 @@ def loss(name: str, **params: Any) -> sp.Expr:
 @cache
 def _grad_xi(name: str, params: tuple[tuple[str, sp.Expr], ...]) -> sp.Expr:
     expr = get_loss(name).fn(true_class(), **dict(params))
-    return sp.simplify(sp.diff(expr, XI))
+    # Every loss is a sum of terms, so the derivative is expanded into one term per monomial
+    # (power_exp=False leaves powers such as (1 - ξ)^γ whole). ``simplify`` would try every
+    # rewrite it knows for a form no caller needs (and was most of this module's time).
+    return sp.expand(sp.diff(expr, XI), power_exp=False)
 
 
 def grad_xi(name: str, **params: Any) -> sp.Expr:
-    """dℓ/dξ, simplified.
+    """dℓ/dξ, expanded into a sum of terms.
 
     Examples:
       >>> grad_xi("ce")
@@ -184,14 +193,15 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
     denom = sp.exp(o) + sp.exp(oj) + rest
     xi, pj = sp.exp(o) / denom, sp.exp(oj) / denom
     d_true, d_other = sp.diff(xi, o), sp.diff(xi, oj)
-    # Candidate closed forms come from dividing by ξ and simplifying; each is then verified.
-    true_form = sp.factor(sp.simplify(d_true / xi))  # -> 1 - ξ in terms of o, o_j, R
-    other_form = sp.simplify(d_other / (xi * pj))  # -> -1
-    in_xi_true = sp.simplify(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
-    result_true = sp.simplify(XI * in_xi_true)
-    result_other = sp.simplify(other_form * XI * P_OTHER)
-    check_true = sp.simplify(d_true - result_true.subs(XI, xi))
-    check_other = sp.simplify(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
+    # Everything is rational in e^o, e^{o_j} and R, so ``cancel`` decides each step: the
+    # candidate closed forms come from dividing by ξ, and each is then verified.
+    true_form = sp.cancel(d_true / xi)  # -> (R + e^{o_j}) / (R + e^o + e^{o_j}) = 1 - ξ
+    other_form = sp.cancel(d_other / (xi * pj))  # -> -1
+    in_xi_true = sp.cancel(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
+    result_true = XI * in_xi_true
+    result_other = other_form * XI * P_OTHER
+    check_true = sp.cancel(d_true - result_true.subs(XI, xi))
+    check_other = sp.cancel(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
     if check_true != 0 or check_other != 0:  # pragma: no cover - would mean sympy disagrees
         raise ArithmeticError("softmax Jacobian did not reduce to an expression of ξ, p_j")
     return result_true, result_other
@@ -201,7 +211,9 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
 def _grad_logit(name: str, params: tuple, which: str) -> sp.Expr:
     d_true, d_other = softmax_jacobian()
     factor = d_true if which == "true" else d_other
-    return sp.factor(sp.simplify(_grad_xi(name, params) * factor))
+    # A product of rational functions of ξ (with log ξ and (1 - ξ)^γ as further generators):
+    # factor brings it over one denominator and shows the common factors.
+    return sp.factor(_grad_xi(name, params) * factor)
 
 
 def grad_logit(name: str, which: Literal["true", "other"] = "true", **params: Any) -> sp.Expr:
@@ -303,7 +315,8 @@ class StationaryPoint:
 
     Attributes:
       xi: the root, exact when ``exact`` else a 30-digit Float.
-      kind: 'minimum', 'maximum' or 'inflection' from the sign of d²ℓ/dξ² there.
+      kind: 'minimum', 'maximum' or 'inflection': for an exact root the sign of d²ℓ/dξ² there,
+        for a numeric one the direction of the certified sign change of dℓ/dξ.
       exact: True for a closed form, False for a certified numeric root.
       bracket: for numeric roots, rationals (a, b) with dℓ/dξ(a), dℓ/dξ(b) of opposite signs,
         evaluated exactly: the certificate that a root lies in between.
@@ -333,11 +346,47 @@ def _sign(value: Any) -> int:
     return int(bool(value > 0)) - int(bool(value < 0))
 
 
+def polynomial_roots(expr: sp.Expr, symbol: sp.Symbol) -> tuple[sp.Expr, ...]:
+    """Every root in ``symbol`` of the numerator of ``expr``, each once, by sympy's closed forms.
+
+    ``sympy.roots`` on the numerator polynomial (coefficients may be symbolic): the same roots
+    ``solve`` gives, without its assumption checks and simplification (several times the
+    cost). Where the numerator is not a polynomial in ``symbol``, or ``roots`` finds fewer roots
+    than its degree, ``solve`` is used. Roots are not filtered by sign: a caller sees the ones
+    outside the domain too.
+
+    Examples:
+      >>> polynomial_roots(4 * ETA * XI**2 - 2 * ETA * XI - 1, XI)
+      (1/4 - sqrt(eta + 4)/(4*sqrt(eta)), 1/4 + sqrt(eta + 4)/(4*sqrt(eta)))
+    """
+    num = sp.fraction(sp.together(expr))[0]
+    if num.is_polynomial(symbol):
+        poly = sp.Poly(num, symbol)
+        found = sp.roots(poly, symbol)
+        if sum(found.values()) == poly.degree():
+            return tuple(found)
+    return tuple(sp.solve(num, symbol))
+
+
+def _slope_at_root(expr: sp.Expr, num: sp.Poly, den: sp.Expr, root: sp.Expr) -> sp.Expr:
+    """d(num/den)/dξ at an exact root of ``num``: num'(r)/den(r), since num(r) = 0.
+
+    Differentiating the polynomial is far cheaper than differentiating ``expr``; where den(r)
+    also vanishes the quotient rule does not reduce and ``expr`` is differentiated instead.
+    """
+    at_root = den.subs(XI, root)
+    if at_root == 0:
+        return sp.diff(expr, XI).subs(XI, root)
+    return num.diff(XI).as_expr().subs(XI, root) / at_root
+
+
 def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[StationaryPoint]:
     """All zeros in (0, 1) of an expression of ξ with numeric coefficients.
 
     ``kind`` reads the expression as a derivative (of the loss in ξ, or in the logit, which
-    has the same sign): rising through zero is a 'minimum' of the loss.
+    has the same sign): rising through zero is a 'minimum' of the loss. An exact root takes it
+    from the sign of the slope there; a numeric root is a certified sign change, whose
+    direction (- to + is a minimum) decides it without differentiating.
 
     Rational expressions are solved exactly: the numerator polynomial's real roots in (0, 1).
     Otherwise the sign is scanned on ``grid`` rational points (50 digits) and each sign change
@@ -348,16 +397,24 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
       >>> roots_in_unit_interval(XI**2 - sp.Rational(1, 4))
       [StationaryPoint(xi=1/2, kind='minimum', exact=True, bracket=None)]
     """
+    return list(_roots_in_unit_interval(sp.sympify(expr), grid))
+
+
+@cache
+def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, ...]:
+    """The work of :func:`roots_in_unit_interval`, cached: rows ask for the same expression."""
     free = expr.free_symbols - {XI}
     if free:
         raise SymbolicArgumentError(
             f"needs numeric hyper-parameters; {sorted(map(str, free))} are free"
         )
-    slope = sp.diff(expr, XI)
-    num, _ = sp.fraction(sp.together(expr))
+    num, den = sp.fraction(sp.together(expr))
     if num.is_polynomial(XI):
-        roots = [r for r in sp.Poly(num, XI).real_roots() if 0 < r < 1]
-        return [StationaryPoint(r, _kind(slope.subs(XI, r)), True) for r in roots]
+        poly = sp.Poly(num, XI)
+        roots = [r for r in poly.real_roots() if 0 < r < 1]
+        return tuple(
+            StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots
+        )
     points = []
     fast = sp.lambdify(XI, expr, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
     with mpmath.workdps(50):
@@ -369,8 +426,9 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
             and _sign(sp.N(expr.subs(XI, a), 50)) * _sign(sp.N(expr.subs(XI, b), 50)) < 0
         ):
             root = sp.nsolve(expr, XI, (a, b), solver="bisect", prec=30)
-            points.append(StationaryPoint(root, _kind(slope.subs(XI, root)), False, (a, b)))
-    return points
+            kind = "minimum" if sa < 0 else "maximum"  # the sign change itself is the kind
+            points.append(StationaryPoint(root, kind, False, (a, b)))
+    return tuple(points)
 
 
 def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[StationaryPoint]:
@@ -393,7 +451,7 @@ def stationary_points(name: str, *, grid: int = 400, **params: Any) -> list[Stat
 @cache
 def _closed_form(name: str) -> tuple[sp.Expr, ...]:
     num, _ = sp.fraction(sp.together(grad_xi(name)))
-    return tuple(sp.solve(num, XI))
+    return polynomial_roots(num, XI)
 
 
 def stationary_closed_form(name: str) -> tuple[sp.Expr, ...]:
@@ -416,7 +474,14 @@ def asymptotic_gradient(name: str, **params: Any) -> sp.Expr:
       >>> asymptotic_gradient("ce")
       0
     """
-    return sp.limit(grad_logit(name, **params), XI, 1, "-")
+    g = grad_logit(name, **params)
+    # The gradient is factored: when every factor has a finite limit, the limit of the product
+    # is the product of the limits (cheap one-factor limits instead of one Gruntz expansion of
+    # the whole product, which for the focal factor (1 - ξ)^γ with symbolic γ is slow).
+    limits = [sp.limit(f, XI, 1, "-") for f in sp.Mul.make_args(g)]
+    if all(value.is_finite for value in limits):
+        return sp.Mul(*limits)
+    return sp.limit(g, XI, 1, "-")
 
 
 def eta_threshold(name: str, **params: Any) -> sp.Expr:
@@ -448,7 +513,7 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         raise SymbolicArgumentError("eta_threshold solves for η; do not pass it")
     g = grad_xi(name, **params)
     try:
-        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.simplify(sp.limit(g, XI, 1, "-"))
+        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.expand(sp.limit(g, XI, 1, "-"))
     except NotImplementedError as err:  # sympy cannot take the limit with these symbols
         free = sorted(map(str, g.free_symbols - {XI, ETA}))
         raise SymbolicArgumentError(
@@ -456,7 +521,9 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         ) from err
     if at_zero != -sp.oo:
         raise ArithmeticError(f"dℓ/dξ of {name!r} does not tend to -∞ at ξ → 0⁺: {at_zero}")
-    roots = [r for r in sp.solve(at_one, ETA) if r.is_nonnegative]
+    roots = (
+        [r for r in polynomial_roots(at_one, ETA) if r.is_nonnegative] if at_one.has(ETA) else []
+    )
     if roots:
         (root,) = roots
         return root
@@ -468,6 +535,68 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
     raise SymbolicArgumentError(
         f"the threshold depends on the sign of {at_one}; pass numeric parameters"
     )
+
+
+def etas_in_unit_interval(expr: sp.Expr) -> sp.Set:
+    """The η > 0 for which ``expr`` (a function of η alone, such as a root) lies in (0, 1).
+
+    ``expr`` must be continuous on η > 0 (checked with ``continuous_domain``): then it can
+    enter or leave (0, 1) only where it equals 0 or 1, so those η cut (0, ∞) into intervals on
+    each of which one exact probe decides; the cuts themselves are excluded (there it is 0 or
+    1). This replaces ``solveset`` of the two inequalities, which gives the same set at several
+    times the cost.
+
+    Raises:
+      SymbolicArgumentError: if ``expr`` has another free symbol or is not continuous on η > 0.
+
+    Examples:
+      >>> etas_in_unit_interval(sp.Rational(1, 4) + sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)))
+      Interval.open(1/2, oo)
+      >>> etas_in_unit_interval(sp.Rational(1, 4) - sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)))
+      EmptySet
+    """
+    positive = sp.Interval.open(0, sp.oo)
+    if expr.free_symbols - {ETA}:
+        raise SymbolicArgumentError(f"{expr} depends on more than η")
+    if continuous_domain(expr, ETA, positive) != positive:
+        raise SymbolicArgumentError(f"{expr} is not continuous for every η > 0")
+    cuts = sorted({r for c in (0, 1) for r in sp.solve(expr - c, ETA) if r.is_positive}, key=float)
+    ends = [sp.Integer(0), *cuts, sp.oo]
+    result: sp.Set = sp.EmptySet
+    for low, high in pairwise(ends):
+        value = expr.subs(ETA, (low + high) / 2 if high != sp.oo else low + 1)
+        if bool(value > 0) and bool(value < 1):
+            result = result | sp.Interval.open(low, high)
+    return result
+
+
+def signs_over_etas(expr: sp.Expr) -> tuple[tuple[sp.Interval, int], ...]:
+    """The sign of ``expr`` (a function of η alone) on each interval of η > 0 between its zeros.
+
+    Same method as :func:`etas_in_unit_interval`: ``expr`` must be continuous on η > 0, so it
+    changes sign only at a zero; one exact probe per interval gives the sign there.
+
+    Returns:
+      ((interval, sign), ...) in order, sign in {-1, 0, 1}; the zeros themselves are left out.
+
+    Examples:
+      >>> signs_over_etas(sp.Rational(1, 4) - sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)))
+      ((Interval.open(0, oo), -1),)
+      >>> signs_over_etas(2 * ETA - 1)
+      ((Interval.open(0, 1/2), -1), (Interval.open(1/2, oo), 1))
+    """
+    positive = sp.Interval.open(0, sp.oo)
+    if expr.free_symbols - {ETA}:
+        raise SymbolicArgumentError(f"{expr} depends on more than η")
+    if continuous_domain(expr, ETA, positive) != positive:
+        raise SymbolicArgumentError(f"{expr} is not continuous for every η > 0")
+    cuts = sorted({r for r in sp.solve(expr, ETA) if r.is_positive}, key=float)
+    ends = [sp.Integer(0), *cuts, sp.oo]
+    out = []
+    for low, high in pairwise(ends):
+        value = expr.subs(ETA, (low + high) / 2 if high != sp.oo else low + 1)
+        out.append((sp.Interval.open(low, high), int(sp.sign(sp.nsimplify(value)))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -518,7 +647,9 @@ def _linear_system(
         probs.append(sigmoid(s))
         # A sample's true-class probability: σ(s) for label 1, 1 - σ(s) = σ(-s) for label 0.
         total += bound(true_class(sigmoid(s if label == 1 else -s)), **dict(params))
-    boundary = sp.solve(score(_X, paper_parametrisation=paper_parametrisation), _X)[0]
+    # The score is linear in x: solve_linear isolates x without ``solve``'s general machinery.
+    _, root = sp.solve_linear(score(_X, paper_parametrisation=paper_parametrisation), symbols=[_X])
+    boundary = sp.together(root)
     return LinearSystem(total, sp.diff(total, W), sp.diff(total, B), tuple(probs), boundary)
 
 
@@ -554,7 +685,7 @@ def two_point_system(
 
     Examples:
       >>> two_point_system("ms").boundary  # eqs. 17-18: 2(wx + b) - 1 = 0
-      (1/2 - b)/w
+      (1 - 2*b)/(2*w)
     """
     return linear_system(name, PAPER_POINTS, paper_parametrisation=paper_parametrisation, **params)
 
@@ -620,8 +751,8 @@ def theorem2_roots() -> Theorem2Roots:
     parts = theorem2_gradient_parts()
     d_w, d_b = parts["eq. 21"] + parts["eq. 22"], parts["eq. 23"] + parts["eq. 24"]
     xi_eq, gamma_eq = sp.factor((d_w + d_b) / 2), sp.factor((d_w - d_b) / 2)
-    xi_roots = tuple(sp.solve(sp.cancel(xi_eq / (2 * (1 - XI))), XI))
-    gamma_roots = tuple(sp.solve(sp.cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG))
+    xi_roots = polynomial_roots(sp.cancel(xi_eq / (2 * (1 - XI))), XI)
+    gamma_roots = polynomial_roots(sp.cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG)
     return Theorem2Roots(sp.factor(d_w), sp.factor(d_b), xi_eq, gamma_eq, xi_roots, gamma_roots)
 
 
@@ -657,9 +788,61 @@ def theorem2_point() -> Theorem2Point:
     w, b = sp.symbols("w b", real=True)
     eqs = [score(1, paper_parametrisation=True) - logit(xi1)]
     eqs.append(score(-1, paper_parametrisation=True) - logit(gamma1))
-    solution = sp.solve([e.subs({W: w, B: b}) for e in eqs], [w, b], dict=True)[0]
-    b_star = sp.simplify(solution[b])
-    return Theorem2Point(xi1, gamma1, sp.simplify(solution[w]), b_star)
+    # Linear in (w, b): linsolve; b* comes out as 1/2 by arithmetic alone, since γ1 is
+    # syntactically 1 - ξ1 and the logits cancel.
+    ((w_star, b_star),) = sp.linsolve([e.subs({W: w, B: b}) for e in eqs], [w, b])
+    return Theorem2Point(xi1, gamma1, w_star, b_star)
+
+
+def gradient_root(
+    grads: list[sp.Expr], unknowns: list[sp.Symbol], start: list[Any], *, prec: int = 30
+) -> list[sp.Float]:
+    """A zero of the gradient ``grads`` near ``start``, to ``prec`` digits.
+
+    Newton's method (mpmath's ``findroot``) on the lambdified symbolic gradient. Unlike
+    ``sympy.nsolve`` it does not differentiate ``grads`` once more for the Jacobian: Newton
+    takes it by finite differences at the working precision (step √ε), which only steers
+    the iteration; the root is the one of ``grads`` itself, and ``findroot`` checks that the
+    residual vanishes to the working precision (|grads|² < 2¹⁰ ε).
+
+    Args:
+      grads: the partial derivatives, one per unknown.
+      unknowns: the symbols to solve for; start: a float or rational per unknown.
+      prec: digits of working precision.
+
+    Returns:
+      The root as Floats of ``prec`` digits, in the order of ``unknowns``.
+
+    Raises:
+      ValueError: if Newton does not converge from ``start`` (as ``nsolve`` does).
+
+    >>> gradient_root([2 * W - 1, B + W], [W, B], [0, 0])
+    [0.500000000000000000000000000000, -0.500000000000000000000000000000]
+    """
+    f = sp.lambdify(unknowns, grads, "mpmath")
+    with mpmath.workdps(prec):
+        root = mpmath.findroot(lambda *v: f(*v), [mpmath.mpf(sp.Rational(x)) for x in start])
+        values = root if len(unknowns) > 1 else [root]
+        return [sp.Float(v, prec) for v in values]
+
+
+def evaluate(expr: sp.Basic, at: dict[sp.Symbol, Any], *, prec: int = 30) -> sp.Basic:
+    """``expr`` (an expression or a matrix) at the point ``at``, to ``prec`` digits.
+
+    Lambdified to mpmath and evaluated at ``prec`` digits, which for the long second
+    derivatives of summed log-sigmoid losses is far cheaper than ``evalf(subs=...)`` walking
+    the expression tree; exact values in ``at`` are converted at ``prec`` + 10 digits.
+
+    >>> evaluate(sp.Matrix([[W * B, W + B]]), {W: 2, B: sp.Rational(1, 3)}, prec=15)
+    Matrix([[0.666666666666667, 2.33333333333333]])
+    """
+    symbols = list(at)
+    f = sp.lambdify(symbols, expr, "mpmath")
+    with mpmath.workdps(prec):
+        value = f(*(mpmath.mpf(sp.N(at[s], prec + 10)) for s in symbols))
+        if isinstance(expr, sp.MatrixBase):
+            return sp.Matrix(expr.rows, expr.cols, [sp.Float(v, prec) for v in value])
+        return sp.Float(value, prec)
 
 
 def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, sp.Expr]:

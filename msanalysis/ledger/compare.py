@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import sympy as sp
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
@@ -98,8 +99,24 @@ def proportional(a: sp.Expr, b: sp.Expr) -> bool:
     """a = c·b for a non-zero constant c: the equations a = 0 and b = 0 are the same."""
     ratio = sp.cancel(sp.sympify(a) / b)
     if not ratio.is_number:
+        if _varies(ratio):  # two sample values differ: not a constant, no need to simplify
+            return False
         ratio = sp.simplify(ratio)
     return bool(ratio.is_number and ratio != 0)
+
+
+def _varies(expr: sp.Expr) -> bool:
+    """Two rational sample points (every symbol in (0, 1)) where ``expr`` takes different
+    finite values, at 50 digits: then it is not a constant. False proves nothing."""
+    symbols = sorted(expr.free_symbols, key=str)
+    values = []
+    for offset in (0, 1):
+        point = {s: sp.Rational(3 + 2 * i + offset, 17 + 4 * i) for i, s in enumerate(symbols)}
+        value = sp.N(expr.subs(point), 50)
+        if not (value.is_number and value.is_finite):
+            return False
+        values.append(value)
+    return bool(abs(values[0] - values[1]) > sp.Float(10) ** -30)
 
 
 def sign_over_exponentials(expr: sp.Expr) -> int:
@@ -116,15 +133,27 @@ def sign_over_exponentials(expr: sp.Expr) -> int:
     return 1 if replaced.is_positive else -1 if replaced.is_negative else 0
 
 
-def _strip_unit_factors(expr: sp.Expr) -> sp.Expr:
-    """Divide out the powers of ξ and (1 - ξ) that vanish at an end for every η."""
+@cache
+def _limit(expr: sp.Expr, end: int, side: str) -> sp.Expr:
+    """lim_{ξ → end} of ``expr`` from ``side``, cached: rows ask for the same limits."""
+    return sp.limit(expr, S.XI, end, side)
+
+
+def _strip_unit_factors(expr: sp.Expr) -> tuple[sp.Expr, dict[int, sp.Expr]]:
+    """Divide out the powers of ξ and (1 - ξ) that vanish at an end for every η.
+
+    Returns the remaining core and its (non-zero) limit at each end, ξ → 0⁺ and ξ → 1⁻.
+    Dividing by (1 - ξ) does not change the limit at 0 (the factor tends to 1 there).
+    """
     core = sp.factor(sp.cancel(expr))
+    limits = {}
     for factor, end, side in ((S.XI, 0, "+"), (1 - S.XI, 1, "-")):
         for _ in range(8):  # no expression here has a higher power at an end
-            if sp.limit(core, S.XI, end, side) != 0:
+            limits[end] = _limit(core, end, side)
+            if limits[end] != 0:
                 break
             core = sp.factor(sp.cancel(core / factor))
-    return core
+    return core, limits
 
 
 def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
@@ -136,15 +165,14 @@ def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
     discriminant step needs a polynomial numerator; for other expressions only the ends are
     examined and :func:`eta_grid` adds points on both sides of each.
     """
-    core = _strip_unit_factors(expr)
+    core, limits = _strip_unit_factors(expr)
     found: set[sp.Expr] = set()
-    for end, side in ((0, "+"), (1, "-")):
-        value = sp.limit(core, S.XI, end, side)
+    for value in limits.values():
         if value.has(S.ETA) and value.is_finite is not False:
-            found.update(sp.solve(value, S.ETA))
+            found.update(S.polynomial_roots(value, S.ETA))
     num = sp.fraction(sp.together(core))[0]
     if num.is_polynomial(S.XI) and sp.degree(num, S.XI) > 1:
-        found.update(sp.solve(sp.discriminant(num, S.XI), S.ETA))
+        found.update(S.polynomial_roots(sp.discriminant(num, S.XI), S.ETA))
     return sorted((r for r in found if r.is_real and r.is_positive), key=float)
 
 
@@ -198,7 +226,22 @@ def _points_equal(a: Sequence[S.StationaryPoint], b: Sequence[S.StationaryPoint]
     return True
 
 
+def _negative_somewhere(ratio: sp.Expr) -> bool:
+    """A sample (ξ, η) in (0, 1) × (0, ∞) where ``ratio`` is a real number <= 0, at 30 digits.
+
+    One such point disproves "positive on (0, 1) for every η" without the symbolic proof.
+    """
+    for xi in (sp.Rational(1, 7), sp.Rational(1, 2), sp.Rational(6, 7)):
+        for eta in (sp.Rational(1, 10), sp.Integer(1), sp.Integer(10)):
+            value = sp.N(ratio.subs({S.XI: xi, S.ETA: eta}), 30)
+            if value.is_real and value.is_finite and value <= 0:
+                return True
+    return False
+
+
 def _positive_ratio(printed: sp.Expr, derived: sp.Expr) -> bool:
+    if _negative_somewhere(printed / derived):
+        return False
     ratio = sp.factor(sp.cancel(printed / derived))
     t = sp.Symbol("t", positive=True)  # ξ = 1/(1+t) covers (0, 1) exactly once
     return bool(ratio.is_positive or sp.factor(ratio.subs(S.XI, 1 / (1 + t))).is_positive)

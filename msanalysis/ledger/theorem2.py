@@ -48,8 +48,8 @@ for _eq in ("eq. 21", "eq. 22", "eq. 23", "eq. 24"):
 
 def _solve_system(d_w: sp.Expr, d_b: sp.Expr) -> tuple[set, set]:
     """The ξ roots of d_w + d_b = 0 and the γ roots of d_w - d_b = 0 (each one sample's)."""
-    xi = set(sp.solve(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI))
-    gamma = set(sp.solve(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG))
+    xi = set(S.polynomial_roots(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI))
+    gamma = set(S.polynomial_roots(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG))
     return xi, gamma
 
 
@@ -96,7 +96,7 @@ def _bracketed(eq: str) -> sp.Expr | None:
 
 
 def _admissible(root: sp.Expr) -> sp.Set:
-    return sp.solveset(sp.And(root > 0, root < 1), S.ETA, sp.Interval.open(0, sp.oo))
+    return S.etas_in_unit_interval(root)
 
 
 def _root_claim(printed: Printed, eq: str, roots: tuple, variable: str) -> Claim:
@@ -171,7 +171,7 @@ def _hessian_at_paper_eta() -> list[sp.Expr]:
     point = S.theorem2_point()
     system = S.two_point_system("ms", eta=PAPER_ETA)
     at = {S.W: point.w.subs(S.ETA, PAPER_ETA), S.B: point.b}
-    hessian = sp.hessian(system.loss, (S.W, S.B)).subs(at).evalf(30)
+    hessian = S.evaluate(sp.hessian(system.loss, (S.W, S.B)), at, prec=30)
     return [sp.N(hessian[0, 0], 12), sp.N(hessian.det(), 12)]
 
 
@@ -233,7 +233,7 @@ def ms_boundaries() -> dict[str, tuple[sp.Expr, sp.Expr]]:
             sol = sp.solve([z - S.logit(xi_star) for z in logits], [S.W, S.B], dict=True)[0]
             boundary = sp.simplify(system.boundary.subs(sol))
         else:
-            w_b = sp.nsolve([system.grad_w, system.grad_b], [S.W, S.B], start, prec=30)
+            w_b = S.gradient_root([system.grad_w, system.grad_b], [S.W, S.B], start, prec=30)
             boundary = sp.N(system.boundary.subs({S.W: w_b[0], S.B: w_b[1]}), 15)
         positives = [x for x, y in points if y == 1]
         negatives = [x for x, y in points if y == 0]
