@@ -162,6 +162,7 @@ def centred_drift() -> dict[str, float]:
 @check(
     "Section 3.2 CE leaves the centred boundary",
     corrected=lambda: {"Section 3.2 CE leaves the centred boundary": sp.false},
+    wrong=lambda p: {"Section 3.2 CE leaves the centred boundary": sp.true},
 )
 def sec32_centred_boundary(printed: Printed) -> Claim:
     stated = bool(printed["Section 3.2 CE leaves the centred boundary"])
@@ -276,6 +277,7 @@ def _optimal_claim(printed: Printed, reading: str) -> Claim:
 @check(
     "Section 3.2 CE several optimal boundaries",
     corrected=lambda: {"Section 3.2 CE several optimal boundaries": sp.false},
+    wrong=lambda p: {"Section 3.2 CE several optimal boundaries": sp.true},
 )
 def sec32_optimal_minimiser(printed: Printed) -> Claim:
     return _optimal_claim(printed, "minimiser")

@@ -77,6 +77,7 @@ def _general_runs():
 @check(
     "Theorem 2 always max margin",
     corrected=lambda: {"Theorem 2 always max margin": sp.false},
+    wrong=lambda p: {"Theorem 2 always max margin": sp.true},
 )
 def gd_theorem2_general(printed: Printed) -> Claim:
     stated = bool(printed["Theorem 2 always max margin"])
@@ -118,6 +119,7 @@ def _segments_run():
 @check(
     "Section 3.2 CE reaches max margin",
     corrected=lambda: {"Section 3.2 CE reaches max margin": sp.true},
+    wrong=lambda p: {"Section 3.2 CE reaches max margin": sp.false},
 )
 def gd_theorem1_implicit_bias(printed: Printed) -> Claim:
     stated = bool(printed["Section 3.2 CE reaches max margin"])
@@ -260,6 +262,10 @@ def gd_theorem3_eq7(printed: Printed) -> Claim:
     return _sweep_claim(printed, "ms", "gd-thm3-eq7", "Theorem 3 (Section 5), eq. 7 (GD)")
 
 
-@check("Theorem 3", corrected=lambda: {"Theorem 3": S.eta_threshold("centred-ce")})
+@check(
+    "Theorem 3",
+    corrected=lambda: {"Theorem 3": S.eta_threshold("centred-ce")},
+    wrong=lambda p: {"Theorem 3": p["Theorem 3"] / 5},
+)
 def gd_theorem3_eq31(printed: Printed) -> Claim:
     return _sweep_claim(printed, "centred-ce", "gd-thm3-eq31", "Theorem 3 (appendix), eq. 31 (GD)")

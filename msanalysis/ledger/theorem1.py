@@ -100,7 +100,11 @@ def eq3_update_sign(printed: Printed) -> Claim:
     )
 
 
-@check("eq. 11", corrected=lambda: {"eq. 11": _gd_step()})
+@check(
+    "eq. 11",
+    corrected=lambda: {"eq. 11": _gd_step()},
+    wrong=lambda p: {"eq. 11": -p["eq. 11"]},  # the step uphill
+)
 def eq11_step(printed: Printed) -> Claim:
     step = printed["eq. 11"]
     gd_step = _gd_step()
@@ -264,6 +268,7 @@ def overlapping_run() -> tuple[float, float, float]:
 @check(
     "Theorem 1 finite stationary",
     corrected=lambda: {"Theorem 1 finite stationary": sp.true},
+    wrong=lambda p: {"Theorem 1 finite stationary": sp.false},
 )
 def theorem1_overlapping(printed: Printed) -> Claim:
     stated = bool(printed["Theorem 1 finite stationary"])

@@ -39,7 +39,11 @@ def _part_check(eq: str):
         return _gradient_part(printed, eq)
 
     fn.__name__ = f"{eq.replace('. ', '')}_gradient"
-    return check(eq, corrected=lambda: {eq: S.theorem2_gradient_parts()[eq]})(fn)
+    return check(
+        eq,
+        corrected=lambda: {eq: S.theorem2_gradient_parts()[eq]},
+        wrong=lambda p: {eq: p[eq].subs(S.ETA, -S.ETA)},  # the η terms with flipped sign
+    )(fn)
 
 
 for _eq in ("eq. 21", "eq. 22", "eq. 23", "eq. 24"):
@@ -147,13 +151,28 @@ def _intended(eq: str, which: str) -> sp.Expr:
 
 
 _root_check("eq. 27", "xi_roots", "ξ", None, wrong=lambda p: {"eq. 27": -p["eq. 27"] - 5})
-_root_check("eq. 28", "xi_roots", "ξ", lambda: {"eq. 28": _intended("eq. 28", "xi_roots")})
-_root_check("eq. 29", "gamma_roots", "γ", lambda: {"eq. 29": _intended("eq. 29", "gamma_roots")})
+# Eqs. 28-29 are read through their printed layout (FRACTIONS), which the value does not move:
+# a wrong statement gives another value and the opposite admissibility (kept <-> deleted).
+_root_check(
+    "eq. 28",
+    "xi_roots",
+    "ξ",
+    lambda: {"eq. 28": _intended("eq. 28", "xi_roots")},
+    wrong=lambda p: {"eq. 28": -p["eq. 28"] - 5, "deleted roots": p["deleted roots"] ^ {"eq. 28"}},
+)
+_root_check(
+    "eq. 29",
+    "gamma_roots",
+    "γ",
+    lambda: {"eq. 29": _intended("eq. 29", "gamma_roots")},
+    wrong=lambda p: {"eq. 29": -p["eq. 29"] - 5, "deleted roots": p["deleted roots"] ^ {"eq. 29"}},
+)
 _root_check(
     "eq. 30",
     "gamma_roots",
     "γ",
     lambda: {"deleted roots": frozenset({"eq. 28", "eq. 30"})},
+    wrong=lambda p: {"eq. 30": -p["eq. 30"] - 5},
 )
 
 
@@ -244,6 +263,7 @@ def ms_boundaries() -> dict[str, tuple[sp.Expr, sp.Expr]]:
 @check(
     "Theorem 2 always max margin",
     corrected=lambda: {"Theorem 2 always max margin": sp.false},
+    wrong=lambda p: {"Theorem 2 always max margin": sp.true},
 )
 def theorem2_general(printed: Printed) -> Claim:
     stated = bool(printed["Theorem 2 always max margin"])
