@@ -6,8 +6,10 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -147,13 +149,31 @@ def test_a_killed_study_resumes_to_the_same_results(data_dir, tmp_path):
     _run_and_report(clean, str(data_dir))
     uninterrupted = json.loads(Path(clean["results"]).read_text())
 
-    def comparable(results: dict) -> dict:
-        drop = {"checkpoint", "seconds"}  # paths and timings differ; everything else may not
-        return {
-            k: {f: v for f, v in c.items() if f not in drop} for k, c in results["cells"].items()
-        }
+    assert _comparable(resumed) == _comparable(uninterrupted)
 
-    assert comparable(resumed) == comparable(uninterrupted)
+
+def _comparable(results: dict) -> dict:
+    drop = {"checkpoint", "seconds"}  # paths and timings differ; everything else may not
+    return {k: {f: v for f, v in c.items() if f not in drop} for k, c in results["cells"].items()}
+
+
+def test_a_study_resumed_on_a_machine_without_its_runs_retrains_only_what_it_lacks(
+    data_dir, tmp_path
+):
+    """Each run is attacked as soon as it is trained, so a sitting that ends keeps whole runs;
+    the next machine, without runs/, retrains only runs that still have cells to do."""
+    study = study_from_mapping(tiny(tmp_path))
+    first = run_study(study, opts(data_dir))
+    lost = next(k for k in first["cells"] if "/ms-eta1.5/" in k and k.endswith("pgd5@8/255"))
+    kept = {k: v for k, v in first["cells"].items() if k != lost}
+    Path(study.results).write_text(json.dumps(first | {"cells": kept}), encoding="utf-8")
+    shutil.rmtree(study.runs)
+    logged: list[str] = []
+    again = run_study(study, replace(opts(data_dir), log=logged.append))
+    ms_s0 = train_cells(study)[1]  # the only run with a cell to do
+    assert sorted(p.name for p in Path(study.runs).iterdir()) == [ms_s0.folder().name]
+    assert f"{ms_s0.key}: checkpoints gone; retraining and re-attacking its cells" in logged
+    assert _comparable(again) == _comparable(first)  # one machine: retrained to the same bits
 
 
 def test_statistics_agree_with_scipy():

@@ -292,13 +292,14 @@ def load_study(path: str | Path) -> Study:
 
 
 def train_cells(study: Study) -> list[TrainCell]:
-    """Every training run, shorter runs first (so longer ones can start from them)."""
+    """Every training run, shorter runs first (so longer ones can start from them), then seed
+    by seed (so a study stopped half-way holds every loss of its first seeds, paired)."""
     cells = [
         TrainCell(study, model, loss, seed, epochs)
         for epochs in sorted(study.epochs)
+        for seed in study.seeds
         for model in study.models
         for loss in study.losses
-        for seed in study.seeds
     ]
     folders = [c.folder() for c in cells]
     if len(set(folders)) != len(folders):  # pragma: no cover - folder() encodes every field
@@ -409,7 +410,7 @@ def _start_from_shorter(cell: TrainCell) -> None:
     """Copy the longest finished shorter run of the same settings into the new folder.
 
     Batches and augmentation depend only on (seed, epoch), so continuing it equals training
-    from scratch (bit for bit on a CPU); the first epochs are not paid twice."""
+    from scratch (bit for bit on one CPU machine); the first epochs are not paid twice."""
     shorter = sorted((e for e in cell.study.epochs if e < cell.epochs), reverse=True)
     for epochs in shorter:
         source = replace(cell, epochs=epochs).folder()
@@ -421,12 +422,20 @@ def _start_from_shorter(cell: TrainCell) -> None:
             return
 
 
-def _train_missing(study: Study, results: dict[str, Any], opts: RunOptions) -> None:
-    todo = [
-        c for c in train_cells(study) if results["train"].get(c.key, {}).get("epochs") != c.epochs
-    ]
+def _train_missing(
+    study: Study, results: dict[str, Any], opts: RunOptions, cells: list[TrainCell]
+) -> None:
+    todo = [c for c in cells if _needs_training(c, results)]
     if not todo:
         return
+    for cell in todo:
+        if results["train"].get(cell.key, {}).get("epochs") == cell.epochs:
+            # Trained elsewhere, checkpoints gone: CPU training is bit-identical on one machine,
+            # not across CPU models, so the cells of the lost weights go with them.
+            done = [e.key for e in eval_cells(study) if e.train == cell]
+            opts.log(f"{cell.key}: checkpoints gone; retraining and re-attacking its cells")
+            for key in done:
+                results["cells"].pop(key, None)
     if opts.executor == "inline":
         for cell in todo:
             opts.log(f"train {cell.key} -> {cell.folder()}")
@@ -438,6 +447,15 @@ def _train_missing(study: Study, results: dict[str, Any], opts: RunOptions) -> N
     for cell, info in zip(todo, _submit(todo, opts), strict=True):
         results["train"][cell.key] = info
     _write_results(study, results)
+
+
+def _needs_training(cell: TrainCell, results: dict[str, Any]) -> bool:
+    """Not trained to its epochs yet, or trained on another machine (its checkpoints gone)
+    while some of its attack cells are still to do."""
+    if results["train"].get(cell.key, {}).get("epochs") != cell.epochs:
+        return True
+    pending = any(e.key not in results["cells"] for e in eval_cells(cell.study) if e.train == cell)
+    return pending and not (cell.folder() / "last.pt").exists()
 
 
 def _submit(cells: list[TrainCell], opts: RunOptions) -> list[dict[str, Any]]:
@@ -460,7 +478,9 @@ def _submit(cells: list[TrainCell], opts: RunOptions) -> list[dict[str, Any]]:
     return [job.result() for job in jobs]
 
 
-def _evaluate_missing(study: Study, results: dict[str, Any], opts: RunOptions) -> None:
+def _evaluate_missing(
+    study: Study, results: dict[str, Any], opts: RunOptions, runs: list[TrainCell]
+) -> None:
     from tqdm.auto import tqdm
 
     from ..attacks.evaluate import correct_under
@@ -468,7 +488,7 @@ def _evaluate_missing(study: Study, results: dict[str, Any], opts: RunOptions) -
 
     by_run: dict[tuple[str, str], list[EvalCell]] = {}
     for cell in eval_cells(study):
-        if cell.key not in results["cells"]:
+        if cell.train in runs and cell.key not in results["cells"]:
             which = VARIANTS[cell.variant].checkpoint
             by_run.setdefault((cell.train.key, which), []).append(cell)
     for (_, which), cells in by_run.items():
@@ -528,8 +548,16 @@ def run_study(study: Study, opts: RunOptions | None = None) -> dict[str, Any]:
     declared = _declaration(study)
     if declared not in results["studies"]:
         results["studies"].append(declared)
-    _train_missing(study, results, opts)
-    _evaluate_missing(study, results, opts)
+    runs = train_cells(study)
+    if opts.executor == "inline":
+        # Each run is attacked as soon as it is trained: a study spread over several sittings
+        # (machines whose runs/ folder does not survive) keeps every finished run's cells.
+        for run in runs:
+            _train_missing(study, results, opts, [run])
+            _evaluate_missing(study, results, opts, [run])
+    else:  # the engine trains the runs in parallel; the attacks follow here
+        _train_missing(study, results, opts, runs)
+        _evaluate_missing(study, results, opts, runs)
     _write_results(study, results)
     return results
 
