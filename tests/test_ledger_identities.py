@@ -6,6 +6,10 @@ The mutation test over every row (wrong and corrected statements) is in tests/te
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -214,3 +218,19 @@ def test_ms_has_no_finite_point_below_one_half():
         assert bool(np.any(slope > 0)) is has_point
     row = F.section5_not_always_convergent()
     assert row.exact and "(0,1/2]" in row.derived
+
+
+def test_evidence_reads_the_same_under_every_hash_seed():
+    """Sets of roots are printed in sympy's canonical order, not in hash order."""
+    code = "from msanalysis.ledger import functions; print(functions.eq25_26_system().evidence)"
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("0", "1", "2")
+    }
+    assert len(runs) == 1, runs

@@ -50,11 +50,12 @@ for _eq in ("eq. 21", "eq. 22", "eq. 23", "eq. 24"):
     _part_check(_eq)
 
 
-def _solve_system(d_w: sp.Expr, d_b: sp.Expr) -> tuple[set, set]:
-    """The ξ roots of d_w + d_b = 0 and the γ roots of d_w - d_b = 0 (each one sample's)."""
-    xi = set(S.polynomial_roots(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI))
-    gamma = set(S.polynomial_roots(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG))
-    return xi, gamma
+def _solve_system(d_w: sp.Expr, d_b: sp.Expr) -> tuple[list, list]:
+    """The distinct ξ roots of d_w + d_b = 0 and γ roots of d_w - d_b = 0 (each one sample's),
+    in sympy's canonical order, so the evidence reads the same under every hash seed."""
+    xi = S.polynomial_roots(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI)
+    gamma = S.polynomial_roots(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG)
+    return sorted(set(xi), key=sp.default_sort_key), sorted(set(gamma), key=sp.default_sort_key)
 
 
 @check(
