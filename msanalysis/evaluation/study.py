@@ -292,12 +292,12 @@ def load_study(path: str | Path) -> Study:
 
 
 def train_cells(study: Study) -> list[TrainCell]:
-    """Every training run, shorter runs first (so longer ones can start from them), then seed
-    by seed (so a study stopped half-way holds every loss of its first seeds, paired)."""
+    """Every training run, seed by seed (so a study stopped half-way holds every loss and
+    length of its first seeds, paired), shorter runs first (so longer ones start from them)."""
     cells = [
         TrainCell(study, model, loss, seed, epochs)
-        for epochs in sorted(study.epochs)
         for seed in study.seeds
+        for epochs in sorted(study.epochs)
         for model in study.models
         for loss in study.losses
     ]
