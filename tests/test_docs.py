@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,16 @@ def test_site_has_an_api_page_per_public_module(site):
     assert missing == []
     losses = (site / "api" / "msanalysis.losses.html").read_text(encoding="utf-8")
     assert 'id="msanalysis.losses.two_stationary_ce"' in losses  # autodoc documented members
+
+
+def test_every_test_file_the_docs_name_exists():
+    """Docs that point a reader to tests/test_x.py must not point at a renamed file."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    named = {
+        (page.name, m)
+        for page in pages
+        for m in re.findall(r"\btest_[a-z0-9_]+\.py\b", page.read_text(encoding="utf-8"))
+    }
+    assert named, "the docs name no test file at all: the pattern is wrong"
+    missing = sorted((page, f) for page, f in named if not (ROOT / "tests" / f).is_file())
+    assert not missing, missing

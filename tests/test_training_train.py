@@ -25,7 +25,12 @@ from training_helpers import (
 from msanalysis import cli
 from msanalysis.errors import UsageError
 from msanalysis.training.accel import resolve_accel
-from msanalysis.training.checkpoint import CheckpointError, atomic_write, read_checkpoint
+from msanalysis.training.checkpoint import (
+    CheckpointError,
+    atomic_write,
+    read_checkpoint,
+    save_checkpoint,
+)
 from msanalysis.training.data import batch_indices, load_dataset
 from msanalysis.training.distributed import Dist
 from msanalysis.training.losses import build_loss
@@ -173,6 +178,22 @@ def test_damaged_checkpoints_are_named(tmp_path):
         load_checkpoint(path)
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "nothing.pt")
+
+
+def test_a_flipped_byte_in_a_checkpoint_is_caught_by_its_digest(tmp_path):
+    """torch does not check its zip records' CRC-32; the digest saved with the file does."""
+    path = tmp_path / "last.pt"
+    weights = torch.full((256,), 1.2345)
+    save_checkpoint(path, {"model": {"w": weights}, "config": {"lr": 1e-3}, "epoch": 1})
+    assert torch.equal(read_checkpoint(path)["model"]["w"], weights)  # intact: loads
+    data = bytearray(path.read_bytes())
+    at = bytes(data).index(weights[:4].numpy().tobytes())
+    data[at + 5] ^= 0x01  # one bit of one weight
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=f"^{path}: damaged checkpoint: .* SHA-256 digest"):
+        read_checkpoint(path)
+    torch.save({"format": "msanalysis-checkpoint/1", "epoch": 2}, path)  # no digest: older file
+    assert read_checkpoint(path) == {"format": "msanalysis-checkpoint/1", "epoch": 2}
 
 
 def test_a_folder_given_as_checkpoint_is_named_as_one(tmp_path):

@@ -3,10 +3,15 @@
 A write goes to a temporary file in the target's folder and is renamed over the target with
 :func:`os.replace` (atomic on POSIX within one file system), so a run killed at any moment
 leaves either the old file or the new one, never half of one.
+
+torch does not check the CRC-32 of the zip records it reads, so a flipped byte inside a
+checkpoint can load as another value (a fuzzer finding, docs/reliability-fuzzing.md). Each
+checkpoint therefore carries a SHA-256 digest of its contents, recomputed on every read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import struct
@@ -26,6 +31,7 @@ __all__ = [
     "atomic_write",
     "save_checkpoint",
     "read_checkpoint",
+    "content_digest",
 ]
 
 CHECKPOINT_FORMAT = "msanalysis-checkpoint/1"
@@ -66,8 +72,36 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> None:
-    """Save a checkpoint dict atomically, tagged with :data:`CHECKPOINT_FORMAT`."""
-    atomic_write(path, lambda f: torch.save({"format": CHECKPOINT_FORMAT, **checkpoint}, f))
+    """Save a checkpoint dict atomically, tagged with :data:`CHECKPOINT_FORMAT` and the
+    :func:`content_digest` of its contents."""
+    body = {"format": CHECKPOINT_FORMAT, **{k: v for k, v in checkpoint.items() if k != "digest"}}
+    atomic_write(path, lambda f: torch.save({**body, "digest": content_digest(body)}, f))
+
+
+def content_digest(value: Any) -> str:
+    """SHA-256 of a checkpoint's contents: every tensor's dtype, shape and bytes, every other
+    value's repr, in the dicts' own order (what torch.load gives back)."""
+    h = hashlib.sha256()
+    _feed(h, value)
+    return h.hexdigest()
+
+
+def _feed(h: Any, value: Any) -> None:
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu().contiguous().reshape(-1)
+        h.update(f"tensor {t.dtype} {tuple(value.shape)};".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes())
+    elif isinstance(value, dict):
+        h.update(f"dict {len(value)};".encode())
+        for k, v in value.items():
+            _feed(h, k)
+            _feed(h, v)
+    elif isinstance(value, (list, tuple)):
+        h.update(f"{type(value).__name__} {len(value)};".encode())
+        for v in value:
+            _feed(h, v)
+    else:
+        h.update(f"{type(value).__name__} {value!r};".encode())
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -109,5 +143,13 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path}: not an msanalysis checkpoint (expected format {CHECKPOINT_FORMAT!r})"
+        )
+    stored = checkpoint.pop("digest", None)
+    if stored is None:  # written before checkpoints carried a digest: nothing to compare
+        return checkpoint
+    if stored != content_digest(checkpoint):
+        raise CheckpointError(
+            f"{path}: damaged checkpoint: its contents do not match the SHA-256 digest saved "
+            "with it"
         )
     return checkpoint
