@@ -70,7 +70,8 @@ def test_a_study_runs_resumes_and_reports(data_dir, tmp_path):
     assert again["cells"] == results["cells"]
     assert Path(study.results).read_bytes() == before
     table = to_markdown(study, results)
-    assert "| small-cnn | 1 | standard | pgd5@8/255 | ms-eta1.5 |" in table
+    assert "| small-cnn | 1 | standard | pgd5@8/255 | ms-eta1.5 | 1 |" in table
+    assert "Unfinished" not in table
     assert "1 seed" in table  # one seed: only the paired margin, nothing called a difference
 
 
@@ -143,6 +144,8 @@ def test_a_killed_study_resumes_to_the_same_results(data_dir, tmp_path):
     child.join()
     partial = json.loads(results.read_text())
     assert 0 < len(partial["cells"]) < 8
+    report = to_markdown(study_from_mapping(spec), partial)
+    assert f"**Unfinished:** {len(partial['cells'])} of 8 attack cells done." in report
     _run_and_report(spec, str(data_dir))
     resumed = json.loads(results.read_text())
     clean = tiny(tmp_path / "clean")

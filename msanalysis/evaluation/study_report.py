@@ -153,12 +153,14 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
         "excludes 0. With one seed only the paired per-sample margin (test-sample noise, not "
         "training noise) is shown and nothing is called a difference.",
         "",
-        "| model | epochs | variant | attack | loss | accuracy | reference | difference | call |",
-        "|---|---:|---|---|---|---:|---:|---:|---|",
+        *_unfinished(study, results),
+        "| model | epochs | variant | attack | loss | seeds | accuracy | reference | difference "
+        "| call |",
+        "|---|---:|---|---|---|---:|---:|---:|---:|---|",
     ]
     for c in sorted(rows, key=lambda c: (c.model, c.epochs, c.variant, c.row, c.loss)):
         lines.append(
-            f"| {c.model} | {c.epochs} | {c.variant} | {c.row} | {c.loss} | "
+            f"| {c.model} | {c.epochs} | {c.variant} | {c.row} | {c.loss} | {c.accuracy.n} | "
             f"{format_accuracy(c.accuracy)} | {format_accuracy(c.reference)} | "
             f"{format_difference(c)} | {c.verdict} |"
         )
@@ -179,6 +181,19 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
             + ".",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _unfinished(study: Study, results: dict[str, Any]) -> list[str]:
+    """A line saying how much of the grid is done, when not all of it is."""
+    cells = eval_cells(study)
+    done = sum(c.key in results["cells"] for c in cells)
+    if done == len(cells):
+        return []
+    return [
+        f"**Unfinished:** {done} of {len(cells)} attack cells done. Each row compares the "
+        "seeds done for both losses (column `seeds`).",
+        "",
+    ]
 
 
 def to_csv(study: Study, results: dict[str, Any]) -> str:
