@@ -16,7 +16,7 @@ import sympy as sp
 
 from .. import symbolic as S
 from ..numeric import logit_curvature_fn, logit_gradient_fn
-from ..simulate import Dataset, get_dataset, gradient, stable_lr
+from ..simulate import Dataset, descend, get_dataset, gradient, stable_lr
 from .compare import PAPER_ETA, fmt, sign_over_exponentials
 from .rule import Claim, Printed, check
 
@@ -84,16 +84,13 @@ def gd_run(
     dl_dz, curvature = _loss_fns(name, tuple(sorted(params.items())))
     lr = stable_lr(curvature, data, parametrisation)
     d = data.x.shape[1]
-    w = np.zeros((1, d)) if start is None else np.array(start[0], float).reshape(1, d)
-    b = np.zeros(1) if start is None else np.array([start[1]], float)
-    biases = np.empty(steps)
-    for t in range(steps):
-        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
-        w, b = w - lr * gw, b - lr * gb
-        biases[t] = b[0]
+    theta0 = None if start is None else np.r_[np.ravel(start[0]), start[1]]
+    thetas, _ = descend(data, dl_dz, parametrisation, lr, np.arange(1, steps + 1), theta0)
+    w, b = thetas[-1:, :d], thetas[-1:, d]
+    # The end's |∇L| by simulate.gradient's summation order, as the row has always printed it.
     gw, gb = gradient(data, w, b, dl_dz, parametrisation)
     norm = float(np.hypot(np.linalg.norm(gw), gb[0]))
-    return Run(w[0], float(b[0]), norm, steps), biases
+    return Run(w[0], float(b[0]), norm, steps), thetas[:, d]
 
 
 def _converged(run: Run) -> Run:
