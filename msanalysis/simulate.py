@@ -190,8 +190,9 @@ def segment_distance(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndar
 def _expit(z: np.ndarray) -> np.ndarray:
     """σ(z) without overflow, as scipy.special.expit computes it: 1 / (1 + e^{-z}) for z >= 0,
     e^z / (1 + e^z) below (numpy only, so that the simulations need no scipy)."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    # e^{min(z, 0)} is 1 for z >= 0 and e^z = e^{-|z|} below, bit for bit: the numerator of
+    # both branches, in fewer array operations than a where().
+    return np.exp(np.minimum(z, 0.0)) / (1.0 + np.exp(-np.abs(z)))
 
 
 def _logits(data: Dataset, w: np.ndarray, b: np.ndarray, parametrisation: str) -> np.ndarray:
@@ -217,8 +218,11 @@ def gradient(
     return a * dl_ds @ data.x, a * dl_ds.sum(axis=1)
 
 
-FIXED_POINT_CHECK = 10
-"""Steps between two tests of whether a GD step still moves θ (see :func:`descend`)."""
+CYCLE = 8
+"""Ring of recent iterates that :func:`descend` keeps: it detects float cycles of period < 8
+(seen: periods 1, 2 and 3 once |∇L| ~ 1e-16)."""
+CYCLE_CHECK = 10
+"""Steps between two tests for a cycle (see :func:`descend`)."""
 
 
 def descend(
@@ -232,19 +236,48 @@ def descend(
     """Full-batch GD from ``start`` = (w.., b) (default 0) to step ``record[-1]``.
 
     Returns θ = (w.., b) and ∇L(θ) after each step of ``record`` (increasing steps >= 1),
-    both (len(record), d + 1). The chain rule of :func:`gradient` with its constants folded
-    in: z_n = θ·m_n + c y_n with m_n = a y_n (x_n, 1), and ∇L = (Σ_n g_n x_n, Σ_n g_n) with
-    g_n = a y_n dℓ/dz(σ(z_n)). The floats are those of :func:`gradient` (a y_n is ±1 or ±2,
-    so every scaling is exact; the sums are the same numpy reductions), in half the array
-    operations.
+    both (len(record), d + 1), as the step loop of :func:`gradient` would give them.
 
-    Exact shortcut: once a step leaves θ unchanged in floats (θ - lr ∇L(θ) == θ), θ is a fixed
-    point of the float GD map, so every later iterate and gradient equals this one; the
-    remaining records are filled with it, which is what running on would give. It is tested
-    every :data:`FIXED_POINT_CHECK` steps, so a converged run stops at most that late.
+    Exact shortcut: GD in floats is a deterministic map, so once θ_t == θ_{t-p} (bit for bit)
+    the run repeats θ_{t-p}, ..., θ_{t-1} for ever, and so do the gradients; the remaining
+    records are read from that cycle, which is what running on would give. A converged run
+    ends in such a cycle (a fixed point is p = 1) once its steps are below float rounding; it
+    is looked for every :data:`CYCLE_CHECK` steps, so such a run stops at most that late.
     """
+    grad = _gradient_fn(data, dl_dz, parametrisation)
+    width = data.x.shape[1] + 1
+    theta = np.zeros((1, width)) if start is None else np.array(start, float).reshape(1, width)
+    steps = [int(s) for s in record]
+    thetas, grads = np.empty((len(steps), width)), np.empty((len(steps), width))
+    ring_theta, ring_grad = np.empty((CYCLE, width)), np.empty((CYCLE, width))
+    g = grad(theta)
+    k = 0
+    for t in range(1, steps[-1] + 1):
+        theta = theta - lr * g
+        g = grad(theta)
+        ring_theta[t % CYCLE], ring_grad[t % CYCLE] = theta[0], g[0]
+        if t == steps[k]:
+            thetas[k], grads[k] = theta[0], g[0]
+            k += 1
+        period = _period(ring_theta, t) if t % CYCLE_CHECK == 0 and t >= CYCLE else 0
+        if period:
+            # θ_s = θ_{t-p + ((s - t) mod p)} for every s >= t - p.
+            slots = (t - period + (np.array(steps[k:], int) - t) % period) % CYCLE
+            thetas[k:], grads[k:] = ring_theta[slots], ring_grad[slots]
+            break
+    return thetas, grads
+
+
+def _gradient_fn(
+    data: Dataset, dl_dz: Callable[[np.ndarray], np.ndarray], parametrisation: str
+) -> Callable[[np.ndarray], np.ndarray]:
+    """∇L(θ) (1, d + 1) for θ = (w.., b) (1, d + 1): :func:`gradient` with its constants
+    folded in, z_n = θ·m_n + c y_n with m_n = a y_n (x_n, 1) and ∇L = (Σ_n g_n x_n, Σ_n g_n)
+    with g_n = a y_n dℓ/dz(σ(z_n)). The floats are :func:`gradient`'s (a y_n is ±1 or ±2, so
+    every scaling is exact, and the sums are the same numpy reductions) in half the array
+    operations."""
     a, c = PARAMETRISATIONS[parametrisation]
-    n, d = data.x.shape
+    n = len(data.y)
     m_t, offset = (a * data.y[:, None] * np.c_[data.x, np.ones(n)]).T.copy(), c * data.y
     ay, x = a * data.y, data.x
 
@@ -252,21 +285,14 @@ def descend(
         g = dl_dz(_expit(theta @ m_t + offset)) * ay
         return np.concatenate((g @ x, g.sum(axis=1, keepdims=True)), axis=1)
 
-    theta = np.zeros((1, d + 1)) if start is None else np.array(start, float).reshape(1, d + 1)
-    thetas, grads = np.empty((len(record), d + 1)), np.empty((len(record), d + 1))
-    g = grad(theta)
-    k = 0
-    for t in range(1, int(record[-1]) + 1):
-        moved = theta - lr * g
-        if t % FIXED_POINT_CHECK == 0 and np.array_equal(moved, theta):
-            thetas[k:], grads[k:] = theta, g
-            break
-        theta = moved
-        g = grad(theta)
-        if t == record[k]:
-            thetas[k], grads[k] = theta[0], g[0]
-            k += 1
-    return thetas, grads
+    return grad
+
+
+def _period(ring: np.ndarray, t: int) -> int:
+    """The least p in 1..CYCLE-1 with θ_t == θ_{t-p}, where ``ring`` holds θ_s at s % CYCLE
+    for s in t-CYCLE+1..t; 0 if there is none."""
+    same = np.all(ring == ring[t % CYCLE], axis=1)
+    return next((p for p in range(1, CYCLE) if same[(t - p) % CYCLE]), 0)
 
 
 def data_loss(
