@@ -10,6 +10,7 @@ import sympy as sp
 
 from msanalysis import gradient_check as G
 from msanalysis import numeric as N
+from msanalysis import simulate as sim
 from msanalysis import symbolic as S
 from msanalysis.losses import LOSSES
 from msanalysis.simulate import get_dataset, max_margin, segment_distance, simulate
@@ -96,6 +97,32 @@ def test_asymmetric_ms_boundary_is_not_the_max_margin_midpoint():
     assert abs(result.boundary_gap - gap) < 1e-6
     assert gap > 1e4 * abs(result.boundary - symbolic_boundary)  # a real gap, not GD noise
     assert not result.at_sample_stationary  # no sample sits at the per-sample ξ*
+
+
+@pytest.mark.parametrize(
+    ("dataset", "parametrisation"), [("asymmetric", "plain"), ("paper-4pt", "odd")]
+)
+def test_descend_is_gradient_steps_and_its_cycle_shortcut_is_exact(
+    dataset, parametrisation, monkeypatch
+):
+    # MS runs that end in a float cycle (period 2 on the asymmetric points, a fixed point on
+    # Theorem 2's): the shortcut's records equal the full run's and the plain gradient() loop's.
+    data = get_dataset(dataset)
+    dl_dz, curvature = N.logit_gradient_fn("ms", eta=1.5), N.logit_curvature_fn("ms", eta=1.5)
+    lr = sim.stable_lr(curvature, data, parametrisation)
+    record = np.r_[np.arange(1, 600, 7), 600]
+    fast = sim.descend(data, dl_dz, parametrisation, lr, record)
+    monkeypatch.setattr(sim, "CYCLE_CHECK", 10**9)
+    full = sim.descend(data, dl_dz, parametrisation, lr, record)
+    w, b = np.zeros((1, 1)), np.zeros(1)
+    plain = []
+    for t in range(1, 601):
+        gw, gb = sim.gradient(data, w, b, dl_dz, parametrisation)
+        w, b = w - lr * gw, b - lr * gb
+        if t in record:
+            plain.append([w[0, 0], b[0]])
+    assert np.array_equal(fast[0], full[0]) and np.array_equal(fast[1], full[1])
+    assert np.array_equal(fast[0], np.array(plain))
 
 
 def test_hard_margin_svm_on_segments_matches_geometry():

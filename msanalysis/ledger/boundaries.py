@@ -16,7 +16,7 @@ import sympy as sp
 
 from .. import symbolic as S
 from ..numeric import logit_curvature_fn, logit_gradient_fn
-from ..simulate import Dataset, get_dataset, gradient, stable_lr
+from ..simulate import Dataset, descend, get_dataset, gradient, stable_lr
 from .compare import PAPER_ETA, fmt, sign_over_exponentials
 from .rule import Claim, Printed, check
 
@@ -84,16 +84,13 @@ def gd_run(
     dl_dz, curvature = _loss_fns(name, tuple(sorted(params.items())))
     lr = stable_lr(curvature, data, parametrisation)
     d = data.x.shape[1]
-    w = np.zeros((1, d)) if start is None else np.array(start[0], float).reshape(1, d)
-    b = np.zeros(1) if start is None else np.array([start[1]], float)
-    biases = np.empty(steps)
-    for t in range(steps):
-        gw, gb = gradient(data, w, b, dl_dz, parametrisation)
-        w, b = w - lr * gw, b - lr * gb
-        biases[t] = b[0]
+    theta0 = None if start is None else np.r_[np.ravel(start[0]), start[1]]
+    thetas, _ = descend(data, dl_dz, parametrisation, lr, np.arange(1, steps + 1), theta0)
+    w, b = thetas[-1:, :d], thetas[-1:, d]
+    # The end's |∇L| by simulate.gradient's summation order, as the row has always printed it.
     gw, gb = gradient(data, w, b, dl_dz, parametrisation)
     norm = float(np.hypot(np.linalg.norm(gw), gb[0]))
-    return Run(w[0], float(b[0]), norm, steps), biases
+    return Run(w[0], float(b[0]), norm, steps), thetas[:, d]
 
 
 def _converged(run: Run) -> Run:
@@ -135,7 +132,7 @@ def centred_bias_derivatives() -> dict[str, tuple[sp.Expr, sp.Expr]]:
 
 def _ms_curvature_interval() -> tuple[float, float]:
     """Where MS's ∂²L/∂b² on b = 1/2 is positive, on the grid w in [-10, 10] step 0.01."""
-    f = sp.lambdify(S.W, centred_bias_derivatives()["ms"][1], "numpy")
+    f = sp.lambdify(S.W, centred_bias_derivatives()["ms"][1], "numpy", docstring_limit=0)
     w = np.linspace(-10.0, 10.0, 2001)
     positive = w[f(w) > 0]
     return float(positive.min()), float(positive.max())
@@ -220,6 +217,18 @@ class OptimalBoundaries:
     limit: sp.Expr
 
 
+def _positive_set(expr: sp.Expr, c: sp.Symbol) -> sp.Set:
+    """The real c with expr > 0, exact. A margin linear in c (the case here) is positive on
+    the open half-line beyond its root, on the side where its slope points; solveset gives the
+    same interval far slower. Any other expression goes to solveset."""
+    poly = sp.Poly(expr, c)
+    if poly.degree() != 1:
+        return sp.solveset(expr > 0, c, sp.S.Reals)
+    slope, intercept = poly.all_coeffs()
+    root = -intercept / slope
+    return sp.Interval.open(root, sp.oo) if slope > 0 else sp.Interval.open(-sp.oo, root)
+
+
 @cache
 def ce_optimal_boundaries() -> OptimalBoundaries:
     """The facts behind both readings of "more than one optimal boundary" (Section 3.2)."""
@@ -230,7 +239,7 @@ def ce_optimal_boundaries() -> OptimalBoundaries:
     for x, label in S.PAPER_POINTS:
         z = (1 if label == 1 else -1) * S.score(x, paper_parametrisation=True)
         margins.append(sp.diff(sp.expand(z.subs(ray)), S.W))  # z = w·m(c) on the ray
-    infimum_set = sp.Intersection(*(sp.solveset(m > 0, c, sp.S.Reals) for m in margins))
+    infimum_set = sp.Intersection(*(_positive_set(m, c) for m in margins))
     positive = sign_over_exponentials(system.loss) == 1
     # Along a ray whose margins are all positive each term -log σ(w·m) tends to 0, so the
     # infimum is 0; a positive loss never attains it: no finite minimiser.
@@ -308,9 +317,10 @@ def parallel_minimiser() -> dict[str, object]:
     ell = S.loss("ms", **MS)
     below_ends = bool(ell.subs(S.XI, xi_star) < sp.limit(ell, S.XI, 1, "-"))
     w0, w1 = sp.symbols("w0 w1", real=True)
+    # 18 points share 15 coordinate values: each is made exact once.
+    exact = {v: sp.nsimplify(v) for v in set(data.x.ravel().tolist())}
     equations = [
-        int(y) * (w0 * sp.nsimplify(float(x0)) + w1 * sp.nsimplify(float(x1)) + S.B)
-        - S.logit(xi_star)
+        int(y) * (w0 * exact[float(x0)] + w1 * exact[float(x1)] + S.B) - S.logit(xi_star)
         for (x0, x1), y in zip(data.x, data.y, strict=True)
     ]
     solutions = sp.linsolve(equations, [w0, w1, S.B])
@@ -408,6 +418,14 @@ class Lean:
         return self.towards_minority * float(sp.sympify(boundary) - self.middle) + 0.0  # no -0
 
 
+@cache
+def _ms_minimum() -> tuple[sp.Expr, bool]:
+    """MS's per-sample minimum ξ* and whether dℓ/dz vanishes there exactly (shared by the
+    imbalance data sets: it does not depend on the data)."""
+    xi_star = next(p.xi for p in S.stationary_points("ms", **MS) if p.kind == "minimum")
+    return xi_star, S.is_zero(S.grad_logit("ms", **MS).subs(S.XI, xi_star))
+
+
 def _ms_one_position(points: tuple[tuple[object, int], ...]) -> sp.Expr | None:
     """With one position per class, MS's finite point puts both positions at ξ*.
 
@@ -419,8 +437,7 @@ def _ms_one_position(points: tuple[tuple[object, int], ...]) -> sp.Expr | None:
     positions = sorted(set(points))
     if len(positions) != 2:
         return None
-    xi_star = next(p.xi for p in S.stationary_points("ms", **MS) if p.kind == "minimum")
-    stationary = S.is_zero(S.grad_logit("ms", **MS).subs(S.XI, xi_star))
+    xi_star, stationary = _ms_minimum()
     logit = sp.Dummy("logit", positive=True)
     equations = [
         (1 if lab == 1 else -1) * S.score(x, paper_parametrisation=False) - logit

@@ -16,7 +16,7 @@ import sympy as sp
 
 from .. import symbolic as S
 from ..numeric import logit_curvature_fn, logit_gradient_fn
-from ..simulate import Dataset, get_dataset, gradient, max_margin, simulate, stable_lr
+from ..simulate import Dataset, descend, get_dataset, max_margin, simulate, stable_lr
 from .compare import PAPER_ETA
 from .rule import Claim, Printed, check
 from .theorem1 import off_centre_limits
@@ -170,14 +170,10 @@ def off_centre_runs() -> dict[str, float]:
     ):
         dl_dz = logit_gradient_fn(name, **params)
         lr = stable_lr(logit_curvature_fn(name, **params), data, "plain")
-        w, b = np.zeros((1, 1)), np.zeros(1)
-        steps, boundaries = [], []
-        for t in range(1, n_steps + 1):
-            gw, gb = gradient(data, w, b, dl_dz, "plain")
-            w, b = w - lr * gw, b - lr * gb
-            if t >= n_steps // 2 and t % 100 == 0:
-                steps.append(t)
-                boundaries.append(-b[0] / w[0, 0])
+        steps = np.arange(100, n_steps + 1, 100)
+        steps = steps[steps >= n_steps // 2]  # every 100th step of the second half
+        thetas, _ = descend(data, dl_dz, "plain", lr, steps)
+        boundaries = -thetas[:, 1] / thetas[:, 0]
         out[name] = float(boundaries[-1])
         if name == "ce":
             design = np.c_[np.ones(len(steps)), 1 / np.log(steps)]
