@@ -416,7 +416,9 @@ def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, 
             StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots
         )
     points = []
-    fast = sp.lambdify(XI, expr, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
+    # 50-digit scan; the brackets are re-checked exactly. docstring_limit=0: lambdify would
+    # otherwise print the whole expression into the function's docstring, unread.
+    fast = sp.lambdify(XI, expr, "mpmath", docstring_limit=0)
     with mpmath.workdps(50):
         nodes = [sp.Rational(i, grid) for i in range(1, grid)]
         signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
@@ -819,7 +821,7 @@ def gradient_root(
     >>> gradient_root([2 * W - 1, B + W], [W, B], [0, 0])
     [0.500000000000000000000000000000, -0.500000000000000000000000000000]
     """
-    f = sp.lambdify(unknowns, grads, "mpmath")
+    f = sp.lambdify(unknowns, grads, "mpmath", docstring_limit=0)  # no unread docstring
     with mpmath.workdps(prec):
         root = mpmath.findroot(lambda *v: f(*v), [mpmath.mpf(sp.Rational(x)) for x in start])
         values = root if len(unknowns) > 1 else [root]
@@ -837,7 +839,7 @@ def evaluate(expr: sp.Basic, at: dict[sp.Symbol, Any], *, prec: int = 30) -> sp.
     Matrix([[0.666666666666667, 2.33333333333333]])
     """
     symbols = list(at)
-    f = sp.lambdify(symbols, expr, "mpmath")
+    f = sp.lambdify(symbols, expr, "mpmath", docstring_limit=0)  # no unread docstring
     with mpmath.workdps(prec):
         value = f(*(mpmath.mpf(sp.N(at[s], prec + 10)) for s in symbols))
         if isinstance(expr, sp.MatrixBase):
