@@ -30,6 +30,7 @@ from numbers import Real
 from typing import Any, Literal
 
 import mpmath
+import numpy as np
 import sympy as sp
 from sympy.calculus.util import continuous_domain
 
@@ -400,6 +401,35 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     return list(_roots_in_unit_interval(sp.sympify(expr), grid))
 
 
+SCAN_DOUBT = 1e-10
+"""A float64 value of the scan is trusted only beyond this fraction of its terms' magnitudes."""
+
+
+def _scan_signs(expr: sp.Expr, grid: int) -> list[int]:
+    """The signs of ``expr`` at ξ = i/grid, i = 1 .. grid-1: float64 (vectorised), else 50 digits.
+
+    Each top-level term is a product, power or log of values that float64 gives to a few ulp
+    (the nodes are in (0, 1), away from 0 and 1 by 1/grid), so the error of the float sum is
+    about 1e-14 of the sum of the terms' magnitudes; where the sum is not beyond SCAN_DOUBT
+    (1e-10, a margin of 10^4) of it, or is not finite, that node is evaluated at 50 digits with
+    mpmath instead, as the whole scan was before (docstring_limit=0: lambdify's docstring
+    would print the expression, unread).
+    """
+    x = np.arange(1, grid) / grid
+    terms = sp.lambdify(XI, list(sp.Add.make_args(expr)), "numpy", docstring_limit=0)
+    with np.errstate(all="ignore"):
+        values = np.array([np.broadcast_to(np.asarray(v, dtype=float), x.shape) for v in terms(x)])
+        total, scale = values.sum(axis=0), np.abs(values).sum(axis=0)
+        doubtful = ~(np.abs(total) > SCAN_DOUBT * scale)  # also NaN and inf
+    signs = [int(v) for v in np.sign(np.where(doubtful, 0, total))]
+    if doubtful.any():
+        fast = sp.lambdify(XI, expr, "mpmath", docstring_limit=0)
+        with mpmath.workdps(50):
+            for i in np.flatnonzero(doubtful):
+                signs[i] = _sign(fast(mpmath.mpf(int(i) + 1) / grid))
+    return signs
+
+
 @cache
 def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, ...]:
     """The work of :func:`roots_in_unit_interval`, cached: rows ask for the same expression."""
@@ -416,12 +446,8 @@ def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, 
             StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots
         )
     points = []
-    # 50-digit scan; the brackets are re-checked exactly. docstring_limit=0: lambdify would
-    # otherwise print the whole expression into the function's docstring, unread.
-    fast = sp.lambdify(XI, expr, "mpmath", docstring_limit=0)
-    with mpmath.workdps(50):
-        nodes = [sp.Rational(i, grid) for i in range(1, grid)]
-        signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
+    nodes = [sp.Rational(i, grid) for i in range(1, grid)]
+    signs = _scan_signs(expr, grid)  # the brackets are re-checked exactly below
     for (a, sa), (b, sb) in pairwise(zip(nodes, signs, strict=True)):
         if (
             sa * sb < 0
