@@ -30,6 +30,7 @@ from numbers import Real
 from typing import Any, Literal
 
 import mpmath
+import numpy as np
 import sympy as sp
 from sympy.calculus.util import continuous_domain
 
@@ -400,6 +401,35 @@ def roots_in_unit_interval(expr: sp.Expr, *, grid: int = 400) -> list[Stationary
     return list(_roots_in_unit_interval(sp.sympify(expr), grid))
 
 
+SCAN_DOUBT = 1e-10
+"""A float64 value of the scan is trusted only beyond this fraction of its terms' magnitudes."""
+
+
+def _scan_signs(expr: sp.Expr, grid: int) -> list[int]:
+    """The signs of ``expr`` at ξ = i/grid, i = 1 .. grid-1: float64 (vectorised), else 50 digits.
+
+    Each top-level term is a product, power or log of values that float64 gives to a few ulp
+    (the nodes are in (0, 1), away from 0 and 1 by 1/grid), so the error of the float sum is
+    about 1e-14 of the sum of the terms' magnitudes; where the sum is not beyond SCAN_DOUBT
+    (1e-10, a margin of 10^4) of it, or is not finite, that node is evaluated at 50 digits with
+    mpmath instead, as the whole scan was before (docstring_limit=0: lambdify's docstring
+    would print the expression, unread).
+    """
+    x = np.arange(1, grid) / grid
+    terms = sp.lambdify(XI, list(sp.Add.make_args(expr)), "numpy", docstring_limit=0)
+    with np.errstate(all="ignore"):
+        values = np.array([np.broadcast_to(np.asarray(v, dtype=float), x.shape) for v in terms(x)])
+        total, scale = values.sum(axis=0), np.abs(values).sum(axis=0)
+        doubtful = ~(np.abs(total) > SCAN_DOUBT * scale)  # also NaN and inf
+    signs = [int(v) for v in np.sign(np.where(doubtful, 0, total))]
+    if doubtful.any():
+        fast = sp.lambdify(XI, expr, "mpmath", docstring_limit=0)
+        with mpmath.workdps(50):
+            for i in np.flatnonzero(doubtful):
+                signs[i] = _sign(fast(mpmath.mpf(int(i) + 1) / grid))
+    return signs
+
+
 @cache
 def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, ...]:
     """The work of :func:`roots_in_unit_interval`, cached: rows ask for the same expression."""
@@ -416,10 +446,8 @@ def _roots_in_unit_interval(expr: sp.Expr, grid: int) -> tuple[StationaryPoint, 
             StationaryPoint(r, _kind(_slope_at_root(expr, poly, den, r)), True) for r in roots
         )
     points = []
-    fast = sp.lambdify(XI, expr, "mpmath")  # 50-digit scan; the brackets are re-checked exactly
-    with mpmath.workdps(50):
-        nodes = [sp.Rational(i, grid) for i in range(1, grid)]
-        signs = [_sign(fast(mpmath.mpf(x.p) / x.q)) for x in nodes]
+    nodes = [sp.Rational(i, grid) for i in range(1, grid)]
+    signs = _scan_signs(expr, grid)  # the brackets are re-checked exactly below
     for (a, sa), (b, sb) in pairwise(zip(nodes, signs, strict=True)):
         if (
             sa * sb < 0
@@ -819,7 +847,7 @@ def gradient_root(
     >>> gradient_root([2 * W - 1, B + W], [W, B], [0, 0])
     [0.500000000000000000000000000000, -0.500000000000000000000000000000]
     """
-    f = sp.lambdify(unknowns, grads, "mpmath")
+    f = sp.lambdify(unknowns, grads, "mpmath", docstring_limit=0)  # no unread docstring
     with mpmath.workdps(prec):
         root = mpmath.findroot(lambda *v: f(*v), [mpmath.mpf(sp.Rational(x)) for x in start])
         values = root if len(unknowns) > 1 else [root]
@@ -837,7 +865,7 @@ def evaluate(expr: sp.Basic, at: dict[sp.Symbol, Any], *, prec: int = 30) -> sp.
     Matrix([[0.666666666666667, 2.33333333333333]])
     """
     symbols = list(at)
-    f = sp.lambdify(symbols, expr, "mpmath")
+    f = sp.lambdify(symbols, expr, "mpmath", docstring_limit=0)  # no unread docstring
     with mpmath.workdps(prec):
         value = f(*(mpmath.mpf(sp.N(at[s], prec + 10)) for s in symbols))
         if isinstance(expr, sp.MatrixBase):

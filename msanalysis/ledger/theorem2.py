@@ -251,7 +251,8 @@ def ms_boundaries() -> dict[str, tuple[sp.Expr, sp.Expr]]:
                 (1 if y == 1 else -1) * S.score(x, paper_parametrisation=False) for x, y in points
             ]
             sol = sp.solve([z - S.logit(xi_star) for z in logits], [S.W, S.B], dict=True)[0]
-            boundary = sp.simplify(system.boundary.subs(sol))
+            # -b/w with w, b linear in the same logs: rational in them, so cancel decides it.
+            boundary = sp.cancel(system.boundary.subs(sol))
         else:
             w_b = S.gradient_root([system.grad_w, system.grad_b], [S.W, S.B], start, prec=30)
             boundary = sp.N(system.boundary.subs({S.W: w_b[0], S.B: w_b[1]}), 15)
