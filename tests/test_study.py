@@ -23,6 +23,7 @@ from msanalysis.evaluation.robustness import pack_bits, unpack_bits
 from msanalysis.evaluation.statistics import binomial_interval, seed_interval
 from msanalysis.evaluation.study import (
     RunOptions,
+    eval_cells,
     load_study,
     run_study,
     study_from_mapping,
@@ -311,3 +312,30 @@ def test_committed_study_reports_are_what_the_code_renders(path, monkeypatch):
         pytest.skip(f"{path.name} has not been run yet: no results file")
     for target, text in written.items():
         assert text == target.read_text(encoding="utf-8"), target.name
+
+
+def test_study_figures_draw_what_the_results_hold(tmp_path):
+    """ε and epochs figures from fake finished cells; the epochs figure leaves out the ε sweep,
+    the ε figure's legend says how many seeds each line has."""
+    from msanalysis.figures.study import _epochs_figure, _eps_figure, study_figures, study_points
+
+    study = study_from_mapping(
+        tiny(tmp_path, epochs=[1, 2], attacks=["fgsm-8/255", "pgd-eps"], pgd_eps255=[0, 8])
+    )
+    cells = {}
+    for cell in eval_cells(study):
+        k = 10 - cell.train.epochs - (cell.train.seed if cell.train.loss.name == "ms" else 0)
+        cells[cell.key] = {
+            "applies": True,
+            "n": 16,
+            "correct": k,
+            "bits": pack_bits(torch.arange(16) < k),
+        }
+    results = {"cells": cells}
+    written = study_figures(study, results, tmp_path / "figs")
+    assert {p.name for p in written} >= {"tiny-eps.png", "tiny-epochs.pdf", "tiny.csv"}
+    points = study_points(study, results)
+    epochs_legend = [t.get_text() for t in _epochs_figure(points, "t").legends[0].get_texts()]
+    assert sorted(epochs_legend) == ["small-cnn ce fgsm@8/255", "small-cnn ms-eta1.5 fgsm@8/255"]
+    eps_legend = [t.get_text() for t in _eps_figure(points, "t").axes[0].get_legend().get_texts()]
+    assert "small-cnn ce (2 ep.), 2 seeds" in eps_legend

@@ -4,7 +4,8 @@
   ``pgd-eps`` set), one line per loss, the band spanning the seeds' min-max;
 - ``<study>-eta``: the MS − reference difference under each attack row against η, one point
   per seed and the mean (losses of the study that take η);
-- ``<study>-epochs``: accuracy against training epochs, per loss and attack row.
+- ``<study>-epochs``: accuracy against training epochs, per loss and attack row (not the
+  ``pgd-eps`` rows, which the ε figure shows), each point marked with its number of seeds.
 
 A figure whose data the study does not have (one ε, one η, one epoch count) is not drawn.
 Only the "standard" evaluation variant is plotted.
@@ -71,7 +72,8 @@ def _eps_figure(points: list[dict[str, Any]], title: str) -> Figure | None:
     for label, by_eps in sorted(groups.items()):
         eps = np.array(sorted(by_eps))
         acc = [np.array(by_eps[e]) * 100 for e in eps]
-        (line,) = ax.plot(eps, [a.mean() for a in acc], marker="o", label=label)
+        seeds = _seeds_label(min(len(a) for a in acc))
+        (line,) = ax.plot(eps, [a.mean() for a in acc], marker="o", label=f"{label}, {seeds}")
         ax.fill_between(
             eps, [a.min() for a in acc], [a.max() for a in acc], alpha=0.2, color=line.get_color()
         )
@@ -111,15 +113,25 @@ def _eta_figure(points: list[dict[str, Any]], reference: str, title: str) -> Fig
     return fig
 
 
+def _seeds_label(n: int) -> str:
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
 def _epochs_figure(points: list[dict[str, Any]], title: str) -> Figure | None:
-    groups: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    """One colour per attack row, one line style per loss; the ε sweep's rows are left to the
+    ε figure. Each point's seed count is marked beside it."""
+    groups: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for p in points:
-        groups[f"{p['model']} {p['label']} {p['row']}"][p["epochs"]].append(100 * p["accuracy"])
+        if not _EPS_ROW.fullmatch(p["row"]):
+            key = (p["row"], f"{p['model']} {p['label']}")
+            groups[key][p["epochs"]].append(100 * p["accuracy"])
     if not any(len(by_epochs) > 1 for by_epochs in groups.values()):
         return None
-    fig = Figure(figsize=(6, 4), layout="constrained")
+    fig = Figure(figsize=(7.5, 4), layout="constrained")
     ax = fig.subplots()
-    for label, by_epochs in sorted(groups.items()):
+    rows = sorted({row for row, _ in groups})
+    losses = sorted({loss for _, loss in groups})
+    for (row, loss), by_epochs in sorted(groups.items()):
         epochs = sorted(by_epochs)
         ax.errorbar(
             epochs,
@@ -127,10 +139,21 @@ def _epochs_figure(points: list[dict[str, Any]], title: str) -> Figure | None:
             yerr=[np.std(by_epochs[e]) for e in epochs],
             marker="o",
             capsize=3,
-            label=label,
+            color=f"C{rows.index(row)}",
+            linestyle=("-", "--", ":", "-.")[losses.index(loss) % 4],
+            label=f"{loss} {row}",
         )
-    ax.set(xlabel="training epochs", ylabel="accuracy (%), mean ± std over seeds", title=title)
-    ax.legend(fontsize="x-small")
+        for e in epochs:
+            ax.annotate(
+                str(len(by_epochs[e])),
+                (e, np.mean(by_epochs[e])),
+                textcoords="offset points",
+                xytext=(4, 2),
+                fontsize="x-small",
+            )
+    ax.set_xticks(sorted({e for by in groups.values() for e in by}))
+    ax.set(xlabel="training epochs", ylabel="accuracy (%), mean ± std (n seeds)", title=title)
+    fig.legend(loc="outside right upper", fontsize="x-small")
     return fig
 
 
