@@ -139,21 +139,109 @@ def _limit(expr: sp.Expr, end: int, side: str) -> sp.Expr:
     return sp.limit(expr, S.XI, end, side)
 
 
+_LOG_XI = sp.log(S.XI)
+_MAX_ORDER = 8
+"""No expression here vanishes to a higher order at an end (divisions tried at most)."""
+
+
 def _strip_unit_factors(expr: sp.Expr) -> tuple[sp.Expr, dict[int, sp.Expr]]:
     """Divide out the powers of ξ and (1 - ξ) that vanish at an end for every η.
 
     Returns the remaining core and its (non-zero) limit at each end, ξ → 0⁺ and ξ → 1⁻.
-    Dividing by (1 - ξ) does not change the limit at 0 (the factor tends to 1 there).
+    Dividing by (1 - ξ) does not change the limit at 0 (the factor tends to 1 there), nor ξ
+    the limit at 1. Expressions N/D with N a polynomial in ξ and log ξ, D one in ξ (every
+    gradient here but a few) take the orders and limits from leading terms
+    (:func:`_leading_at_ends`), exactly; the others divide one factor at a time until
+    sympy's limit is non-zero.
     """
+    leading = _leading_at_ends(expr)
+    if leading is None:
+        return _strip_by_limits(expr)
+    (zero_order, zero_limit), (one_order, one_limit) = leading
+    core = sp.factor(sp.cancel(expr / (S.XI**zero_order * (1 - S.XI) ** one_order)))
+    return core, {0: zero_limit, 1: one_limit}
+
+
+def _strip_by_limits(expr: sp.Expr) -> tuple[sp.Expr, dict[int, sp.Expr]]:
+    """:func:`_strip_unit_factors` for any expression: one factor at a time, sympy's limit."""
     core = sp.factor(sp.cancel(expr))
     limits = {}
     for factor, end, side in ((S.XI, 0, "+"), (1 - S.XI, 1, "-")):
-        for _ in range(8):  # no expression here has a higher power at an end
+        for _ in range(_MAX_ORDER):
             limits[end] = _limit(core, end, side)
             if limits[end] != 0:
                 break
             core = sp.factor(sp.cancel(core / factor))
     return core, limits
+
+
+def _leading_at_ends(expr: sp.Expr) -> tuple[tuple[int, sp.Expr], ...] | None:
+    """For each end (ξ → 0⁺, ξ → 1⁻): (k, L) with expr / u^k → L ≠ 0, u = ξ or 1 - ξ, k ≥ 0
+    the smallest that makes the limit non-zero; None where the shortcut does not apply.
+
+    Exact, for expr = N/D with N a polynomial in ξ and log ξ and D one in ξ, coefficients
+    free of ξ (polynomials in η): each end's leading terms decide the limit. None when the
+    form does not fit, an infinite limit's sign depends on η, or k would exceed the division
+    cap of :func:`_strip_by_limits`; the caller then takes sympy's limits.
+    """
+    num, den = sp.fraction(sp.cancel(expr))
+    try:
+        num, den = sp.Poly(num, S.XI, _LOG_XI), sp.Poly(den, S.XI, _LOG_XI)
+    except sp.PolynomialError:
+        return None
+    if num.is_zero or den.degree(_LOG_XI) > 0:
+        return None
+    if any(c.has(S.XI) for c in num.coeffs() + den.coeffs()):
+        return None
+    ends = (_leading_at_zero(num, den), _leading_at_one(num, den))
+    return None if None in ends else ends
+
+
+def _leading_at_zero(num: sp.Poly, den: sp.Poly) -> tuple[int, sp.Expr] | None:
+    """ξ → 0⁺: the terms of lowest ξ-degree lead, and among them the highest power m of log ξ
+    (ξ^r·log^m ξ → 0 for r > 0, |log ξ| → ∞, and the sign of log^m ξ is (-1)^m)."""
+    low_n = min(i for i, _ in num.monoms())
+    log_power, coeff = max((j, c) for (i, j), c in num.terms() if i == low_n)
+    low_d = min(i for i, _ in den.monoms())
+    ratio = sp.cancel(coeff / den.coeff_monomial(S.XI**low_d))
+    order = low_n - low_d
+    sign = (-1) ** log_power if log_power or order < 0 else None
+    return _divided(max(order, 0), ratio, sign)
+
+
+def _leading_at_one(num: sp.Poly, den: sp.Poly) -> tuple[int, sp.Expr] | None:
+    """ξ → 1⁻, u = 1 - ξ: log ξ = log(1 - u) = -(u + u²/2 + ...) is analytic and O(u), so the
+    series truncated after u^cap gives every coefficient up to u^cap exactly."""
+    u = sp.Dummy("u")
+    log_series = -sum(u**k / k for k in range(1, _MAX_ORDER + 1))
+    lowest = []
+    for poly in (num, den):
+        shifted = sp.Poly(poly.as_expr().subs(_LOG_XI, log_series).subs(S.XI, 1 - u), u)
+        terms = [(k, c) for (k,), c in shifted.terms() if k <= _MAX_ORDER and c != 0]
+        if not terms:
+            return None
+        lowest.append(min(terms))
+    (low_n, coeff), (low_d, coeff_d) = lowest
+    order = low_n - low_d
+    return _divided(max(order, 0), sp.cancel(coeff / coeff_d), 1 if order < 0 else None)
+
+
+def _divided(order: int, ratio: sp.Expr, sign: int | None) -> tuple[int, sp.Expr] | None:
+    """(order, the limit once u^order is divided out), or None past the division cap (the
+    loop of :func:`_strip_by_limits` stops after that many zero limits) or for an unknown
+    sign."""
+    value = _value(ratio, sign)
+    return None if order >= _MAX_ORDER or value is None else (order, value)
+
+
+def _value(ratio: sp.Expr, sign: int | None) -> sp.Expr | None:
+    """``ratio`` (a finite limit, sign None) or ±∞ with the sign of sign·ratio; None where that
+    sign is not a known number."""
+    if sign is None:
+        return ratio
+    if not ratio.is_number:
+        return None
+    return sp.oo * sp.sign(sign * ratio)
 
 
 def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
@@ -165,6 +253,12 @@ def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
     discriminant step needs a polynomial numerator; for other expressions only the ends are
     examined and :func:`eta_grid` adds points on both sides of each.
     """
+    return list(_critical_etas(expr))
+
+
+@cache
+def _critical_etas(expr: sp.Expr) -> tuple[sp.Expr, ...]:
+    """The work of :func:`critical_etas`, cached: rows ask for the same printed gradients."""
     core, limits = _strip_unit_factors(expr)
     found: set[sp.Expr] = set()
     for value in limits.values():
@@ -173,7 +267,7 @@ def critical_etas(expr: sp.Expr) -> list[sp.Expr]:
     num = sp.fraction(sp.together(core))[0]
     if num.is_polynomial(S.XI) and sp.degree(num, S.XI) > 1:
         found.update(S.polynomial_roots(sp.discriminant(num, S.XI), S.ETA))
-    return sorted((r for r in found if r.is_real and r.is_positive), key=float)
+    return tuple(sorted((r for r in found if r.is_real and r.is_positive), key=float))
 
 
 def eta_grid(*exprs: sp.Expr, include: Sequence[sp.Expr] = ()) -> list[sp.Expr]:
