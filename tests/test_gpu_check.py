@@ -14,6 +14,11 @@ SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "gpu_check.py"
 
 @pytest.mark.slow
 def test_gpu_check_prints_one_json_line_per_figure(capsys):
+    pytest.importorskip(
+        "torchattacks",
+        reason="the GPU check times our PGD against torchattacks' (the reference), which is not "
+        "installed: pip install --no-deps torchattacks",
+    )
     main = runpy.run_path(str(SCRIPT), run_name="gpu_check")["main"]
     # small-cnn instead of ResNet-18 and aot_eager instead of inductor keep this to seconds;
     # the settings, the training loop, both PGDs and the JSON are the GPU run's.
