@@ -308,12 +308,12 @@ def train_cells(study: Study) -> list[TrainCell]:
 
 
 def eval_cells(study: Study) -> list[EvalCell]:
-    return [
-        EvalCell(train, variant, row)
-        for train in train_cells(study)
-        for variant in study.variants
-        for row in study.rows
-    ]
+    return [cell for train in train_cells(study) for cell in _cells_of(train)]
+
+
+def _cells_of(run: TrainCell) -> list[EvalCell]:
+    """The attack cells of one training run: every variant × row of its study."""
+    return [EvalCell(run, variant, row) for variant in run.study.variants for row in run.study.rows]
 
 
 # -- results file ------------------------------------------------------------------------------
@@ -432,10 +432,9 @@ def _train_missing(
         if results["train"].get(cell.key, {}).get("epochs") == cell.epochs:
             # Trained elsewhere, checkpoints gone: CPU training is bit-identical on one machine,
             # not across CPU models, so the cells of the lost weights go with them.
-            done = [e.key for e in eval_cells(study) if e.train == cell]
             opts.log(f"{cell.key}: checkpoints gone; retraining and re-attacking its cells")
-            for key in done:
-                results["cells"].pop(key, None)
+            for e in _cells_of(cell):
+                results["cells"].pop(e.key, None)
     if opts.executor == "inline":
         for cell in todo:
             opts.log(f"train {cell.key} -> {cell.folder()}")
@@ -454,7 +453,7 @@ def _needs_training(cell: TrainCell, results: dict[str, Any]) -> bool:
     while some of its attack cells are still to do."""
     if results["train"].get(cell.key, {}).get("epochs") != cell.epochs:
         return True
-    pending = any(e.key not in results["cells"] for e in eval_cells(cell.study) if e.train == cell)
+    pending = any(e.key not in results["cells"] for e in _cells_of(cell))
     return pending and not (cell.folder() / "last.pt").exists()
 
 
@@ -487,8 +486,8 @@ def _evaluate_missing(
     from .robustness import load_target, objective_for
 
     by_run: dict[tuple[str, str], list[EvalCell]] = {}
-    for cell in eval_cells(study):
-        if cell.train in runs and cell.key not in results["cells"]:
+    for cell in (c for run in runs for c in _cells_of(run)):
+        if cell.key not in results["cells"]:
             which = VARIANTS[cell.variant].checkpoint
             by_run.setdefault((cell.train.key, which), []).append(cell)
     for (_, which), cells in by_run.items():
