@@ -109,8 +109,8 @@ def loss_from_logits(name: str, logits: Any, target: Any, **params: Any) -> np.n
     return spec.bind(**params)(true_class_from_logits(logits, target))
 
 
-def _lambdify(expr: sp.Expr, sweep: Sequence[str], modules: str = "numpy") -> Callable[..., Any]:
-    return sp.lambdify((symbolic.XI, *(symbolic.SYMBOLS[s] for s in sweep)), expr, modules)
+def _lambdify(expr: sp.Expr, sweep: Sequence[str]) -> Callable[..., Any]:
+    return symbolic.to_numpy((symbolic.XI, *(symbolic.SYMBOLS[s] for s in sweep)), expr)
 
 
 def logit_gradient_fn(

@@ -416,7 +416,7 @@ def _scan_signs(expr: sp.Expr, grid: int) -> list[int]:
     would print the expression, unread).
     """
     x = np.arange(1, grid) / grid
-    terms = sp.lambdify(XI, list(sp.Add.make_args(expr)), "numpy", docstring_limit=0)
+    terms = to_numpy(XI, list(sp.Add.make_args(expr)))
     with np.errstate(all="ignore"):
         values = np.array([np.broadcast_to(np.asarray(v, dtype=float), x.shape) for v in terms(x)])
         total, scale = values.sum(axis=0), np.abs(values).sum(axis=0)
@@ -873,6 +873,21 @@ def evaluate(expr: sp.Basic, at: dict[sp.Symbol, Any], *, prec: int = 30) -> sp.
         return sp.Float(value, prec)
 
 
+def to_numpy(args: Any, expr: Any) -> Any:
+    """``sympy.lambdify(args, expr)`` as a float64 numpy function, cheaply.
+
+    numpy's own namespace is passed instead of the name "numpy": for the name, lambdify's
+    first call runs ``from numpy import *``, which imports numpy's test and polynomial
+    modules (0.2 s, a tenth of a cold ``msanalysis verify``). The printer is the same
+    (lambdify picks it from the module's name), so the code and the floats are too; the
+    docstring, which would print the whole expression, is left out (docstring_limit=0).
+
+    >>> to_numpy(XI, sp.log(XI) + sp.sqrt(XI))(np.array([1.0, 4.0])).round(6).tolist()
+    [1.0, 3.386294]
+    """
+    return sp.lambdify(args, expr, [np], docstring_limit=0)
+
+
 def augmented_max_margin(points: tuple[tuple[Any, int], ...]) -> tuple[sp.Expr, sp.Expr]:
     """The (w, b) of least w² + b² with y (w x + b) >= 1 on labelled 1-D points, exact.
 
@@ -973,7 +988,39 @@ def _end_part(expr: sp.Expr, point: int) -> sp.Expr:
     if expr == 0:
         return sp.Integer(0)
     near = sp.expand(sp.expand_log(expr.subs(XI, _U if point == 0 else 1 - _U), force=True))
-    return sp.limit(near.as_leading_term(_U), _U, 0, "+")
+    return _limit_at_zero(near.as_leading_term(_U))
+
+
+def _limit_at_zero(term: sp.Expr) -> sp.Expr:
+    """lim term as u → 0⁺, read off directly where term is a sum of c·u^k·log(u)^m (c free of u).
+
+    The term of least k, and among those of most m, dominates. u^k log(u)^m → 0 for k > 0
+    (the power wins); for k < 0 or (k = 0, m > 0) it diverges with the sign of c·(-1)^m
+    (log u < 0); k = m = 0 leaves c. Any other form, or a c of unknown sign, goes to
+    ``sympy.limit``.
+    """
+    parts = [_power_log_form(t) for t in sp.Add.make_args(sp.expand(term))]
+    if None in parts:
+        return sp.limit(term, _U, 0, "+")
+    k = min(k for _, k, _ in parts)
+    m = max(m for _, kk, m in parts if kk == k)
+    c = sp.Add(*(c for c, kk, mm in parts if (kk, mm) == (k, m)))
+    if k > 0:
+        return sp.Integer(0)
+    if k == 0 and m == 0:
+        return c
+    sign = sp.sign(c) * (-1) ** m
+    return sign * sp.oo if sign in (1, -1) else sp.limit(term, _U, 0, "+")
+
+
+def _power_log_form(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+    """(c, k, m) with term = c·u^k·log(u)^m and c free of u, or None for any other form."""
+    c, rest = term.as_independent(_U, as_Add=False)
+    powers = rest.as_powers_dict()
+    k, m = sp.sympify(powers.pop(_U, 0)), sp.sympify(powers.pop(sp.log(_U), 0))
+    if powers or not (k.is_number and k.is_real and m.is_Integer and m >= 0):
+        return None
+    return c, k, m
 
 
 def end_limit(expr: sp.Expr, point: Literal[0, 1]) -> sp.Expr:

@@ -1,5 +1,6 @@
 """Core symbolic derivations: each asserts the mathematics, not a typed-in verdict."""
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -62,3 +63,35 @@ def test_threshold_with_a_symbolic_class_weight():
     assert threshold.subs(S.ALPHA, 1) == S.eta_threshold("ms")
     with pytest.raises(ValueError, match="pass numbers"):
         S.eta_threshold("ms-focal")
+
+
+_U = sp.Symbol("u", positive=True)
+_SIGNED = sp.Symbol("q")  # sign unknown: the shortcut must hand it to sympy.limit
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        (sp.log(_U) - 1) / _U,  # sums: the term of least power and most log leads
+        1 / _U - sp.log(_U) / _U**2,
+        S.ETA - 1 + _U * sp.log(_U),
+        -sp.Symbol("lambda", positive=True) * sp.log(_U) / _U,
+        S.ETA * sp.log(_U) ** 2 / 2,
+        sp.log(_U) ** 3 / sp.sqrt(_U),
+        -3 * _U**3,
+        2 * S.ETA * _U,
+        S.ETA + _U,
+        sp.Integer(0),
+        _SIGNED * sp.log(_U),
+        _SIGNED / _U,
+        sp.exp(_U),  # not of the form: sympy.limit
+    ],
+)
+def test_limit_at_zero_reads_what_sympy_limit_computes(term):
+    assert S._limit_at_zero(term) == sp.limit(term, _U, 0, "+")
+
+
+def test_to_numpy_gives_lambdify_numpy_floats():
+    expr = S.grad_xi("ms-focal", eta=sp.Rational(3, 2))
+    x = np.linspace(0.01, 0.99, 99)
+    np.testing.assert_array_equal(S.to_numpy(S.XI, expr)(x), sp.lambdify(S.XI, expr, "numpy")(x))

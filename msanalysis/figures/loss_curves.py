@@ -111,7 +111,7 @@ def _printed(loss: str, *, eta: float, gamma: float, alpha: float) -> sp.Expr:
 def _evaluate(expr: sp.Expr, xi: np.ndarray) -> np.ndarray:
     """``expr`` at every ξ of ``xi`` in float64; a pole on the grid gives ±inf, not a warning."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = sp.lambdify(symbolic.XI, expr, "numpy")(xi)
+        values = symbolic.to_numpy(symbolic.XI, expr)(xi)
     return np.broadcast_to(values, xi.shape).astype(float)
 
 

@@ -132,7 +132,7 @@ def centred_bias_derivatives() -> dict[str, tuple[sp.Expr, sp.Expr]]:
 
 def _ms_curvature_interval() -> tuple[float, float]:
     """Where MS's ∂²L/∂b² on b = 1/2 is positive, on the grid w in [-10, 10] step 0.01."""
-    f = sp.lambdify(S.W, centred_bias_derivatives()["ms"][1], "numpy", docstring_limit=0)
+    f = S.to_numpy(S.W, centred_bias_derivatives()["ms"][1])
     w = np.linspace(-10.0, 10.0, 2001)
     positive = w[f(w) > 0]
     return float(positive.min()), float(positive.max())

@@ -49,7 +49,7 @@ def eq4_focal_factor(printed: Printed) -> Claim:
         consequence_tested="the loss that eq. 5 differentiates: eq. 4 with y read as ξ",
         reading="y is the label; the true class has y = 1",
         evidence=f"with y = 1 and γ = {FOCAL[S.GAMMA]} the printed loss is "
-        f"{fmt(sp.simplify(literal.subs(FOCAL)))}, the derived one "
+        f"{fmt(literal.subs(FOCAL))}, the derived one "
         f"{fmt(derived.subs(FOCAL))}; with y replaced by ξ "
         f"the difference is {fmt(sp.simplify(as_xi - derived))}.",
     )
@@ -403,9 +403,8 @@ def _paper_params(name: str) -> dict[str, sp.Expr]:
     return {k: v for k, v in PAPER_FOCAL.items() if k in get_loss(name).defaults()}
 
 
-def _sign_change(name: str) -> str:
+def _sign_change(name: str, w: sp.Expr) -> str:
     """Where w of a registry loss changes sign in (0, 1), derived (η symbolic)."""
-    w = S.sample_weight(name)
     if not w.has(S.XI):
         return f"never (w = {w})"
     if name in _finite_stationary_counts():  # dℓ/do = -(1-ξ)w < 0 proven on (0, 1)
@@ -428,7 +427,8 @@ def _sign_change(name: str) -> str:
 @cache
 def sample_weights() -> dict[str, tuple[sp.Expr, str]]:
     """Each registry loss: w(ξ) = -ξ ℓ'(ξ), and where it changes sign in (0, 1)."""
-    return {name: (S.sample_weight(name), _sign_change(name)) for name in LOSSES}
+    weights = {name: S.sample_weight(name) for name in LOSSES}
+    return {name: (w, _sign_change(name, w)) for name, w in weights.items()}
 
 
 @cache
@@ -469,7 +469,8 @@ def reweighting_identity(printed: Printed) -> Claim:
     residuals = _identity_residuals()
     holds = all(r == 0 for r in residuals)
     weights = sample_weights()
-    exact = all(same(_weight_of_printed(printed, n), weights[n][0]) for n in PRINTED_GRADIENTS)
+    implied = {n: _weight_of_printed(printed, n) for n in PRINTED_GRADIENTS}
+    exact = all(same(implied[n], weights[n][0]) for n in PRINTED_GRADIENTS)
     printed_sets = {
         n: eta_set(printed[eq].subs(FOCAL), ("minimum",))
         for n, (eq, _) in PRINTED_GRADIENTS.items()
@@ -500,10 +501,7 @@ def reweighting_identity(printed: Printed) -> Claim:
         + ". Every registry loss: "
         + "; ".join(f"{n}: w = {fmt(w)}, sign change {where}" for n, (w, where) in weights.items())
         + ". The printed gradients imply w = "
-        + ", ".join(
-            f"{fmt(_weight_of_printed(printed, n))} ({PRINTED_GRADIENTS[n][0]})"
-            for n in PRINTED_GRADIENTS
-        )
+        + ", ".join(f"{fmt(w)} ({PRINTED_GRADIENTS[n][0]})" for n, w in implied.items())
         + f". {_training_meaning(weights)}.",
     )
 
