@@ -159,14 +159,18 @@ PRINTED: dict[str, sp.Expr] = {
     # Section 3.2 after Theorem 1: CE keeps optimising at the robust boundary and the network
     # then deviates from it.
     "Section 3.2 CE leaves the centred boundary": sp.true,
-    # Section 3.2: CE has more than one optimal boundary (why it does not find better ones).
+    # Section 3.2: CE has more than one optimal boundary, and so (the conclusion drawn from it)
+    # it will not lead the model to better parameters once a near-boundary is learned.
     "Section 3.2 CE several optimal boundaries": sp.true,
+    "Section 3.2 CE will not find better parameters": sp.true,
     # Sections 3.1 and 3.3 (Figure 1): MS's boundary is parallel to the line segments.
     "Section 3.3 MS boundary parallel": sp.true,
     # Section 4.3 (Figure 4): CE's boundary lies far from the larger class (it leans towards
     # the minority class); MS's boundary is closer to the middle than CE's.
     "Section 4.3 CE leans to minority": sp.true,
     "Section 4.3 MS nearer the middle": sp.true,
+    # Section 4.3's conclusion from Figure 4: MS reduces the effect of the class imbalance.
+    "Section 4.3 MS reduces the imbalance effect": sp.true,
     # Abstract, Section 1 and Section 6: MS gives robustness "without losing much accuracy".
     "Abstract accuracy kept": sp.true,
     # Section 4.2: MS has the highest adversarial accuracy in Table 2; the baselines' numbers

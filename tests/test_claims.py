@@ -418,7 +418,24 @@ def test_ce_implicit_bias_off_centre_is_not_the_max_margin():
 def test_format_is_one_notation():
     assert compare.fmt(S.grad_xi("ms")) == "4·η·ξ-2·η-1/ξ"
     assert " " not in compare.fmt(PRINTED["eq. 5"])
-    assert rule.judge(exact=False, consequence=False) is C.Verdict.FAILS
+
+
+@pytest.mark.parametrize(
+    ("exact", "consequence", "verdict"),
+    [
+        (True, True, "HOLDS"),
+        (False, True, "HOLDS_WITH_CORRECTION"),
+        (True, False, "FAILS"),  # the statement is right, the conclusion drawn from it is not
+        (False, False, "FAILS"),
+    ],
+)
+def test_rule_reads_both_facts(exact, consequence, verdict):
+    assert rule.judge(exact=exact, consequence=consequence).value == verdict
+
+
+def test_an_exact_statement_with_a_failed_conclusion_fails(rows):
+    row = rows["sec32-optimal-infimum"]
+    assert row.exact and not row.consequence and row.verdict is C.Verdict.FAILS
 
 
 def test_theorem2_hessian_is_eight_times_the_curvature_at_xi1():

@@ -6,11 +6,14 @@ Every row computes two facts with separate code:
 * ``consequence``: what the paper *uses* the statement for (named in ``consequence_tested``)
   survives when the derived statement replaces the printed one.
 
-:func:`judge` maps them to a verdict and nothing overrides it: ``HOLDS`` if exact,
-``HOLDS_WITH_CORRECTION`` if not exact but the consequence holds, ``FAILS`` otherwise.
+:func:`judge` maps them to a verdict and nothing overrides it: ``FAILS`` if the consequence
+fails (an exact statement whose use does not follow fails too), else ``HOLDS`` if exact and
+``HOLDS_WITH_CORRECTION`` if not.
 
 >>> judge(exact=False, consequence=True).value
 'HOLDS_WITH_CORRECTION'
+>>> judge(exact=True, consequence=False).value
+'FAILS'
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ class Verdict(str, enum.Enum):
 
 def judge(*, exact: bool, consequence: bool) -> Verdict:
     """The verdict from the two computed facts (see the module docstring)."""
-    if exact:
-        return Verdict.HOLDS
-    return Verdict.HOLDS_WITH_CORRECTION if consequence else Verdict.FAILS
+    if not consequence:
+        return Verdict.FAILS
+    return Verdict.HOLDS if exact else Verdict.HOLDS_WITH_CORRECTION
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +92,7 @@ class Check:
         to values, so a test can substitute any statement.
       keys: the keys of ``printed`` the row reads.
       corrected: the derived statements in the printed form (keys -> values): substituting
-        them must make the row exact. None for a row that is exact as printed.
+        them must make the row HOLD. None for a row that HOLDS as printed.
       wrong: deliberately wrong statements (keys -> values) that must make the row FAIL.
     """
 

@@ -6,7 +6,7 @@ from functools import cache
 
 import sympy as sp
 
-from ..paper import quoted_tables
+from ..paper import PRINTED, quoted_tables
 from .rule import Claim, Printed, check
 
 PART = "tables"
@@ -155,6 +155,12 @@ def accuracy_kept(printed: Printed) -> Claim:
     "Section 4.2 MS highest in Table 2",
     "Table 2",
     "Table 2 sources",
+    # Every row measured where the MS row was: the comparison the ranking needs.
+    corrected=lambda: {
+        "Table 2 sources": dict.fromkeys(
+            PRINTED["Table 2 sources"], PRINTED["Table 2 sources"]["ms"]
+        )
+    },
     wrong=lambda p: {"Section 4.2 MS highest in Table 2": sp.false},
 )
 def table2_baselines(printed: Printed) -> Claim:
