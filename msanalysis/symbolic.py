@@ -541,7 +541,7 @@ def eta_threshold(name: str, **params: Any) -> sp.Expr:
         raise SymbolicArgumentError("eta_threshold solves for η; do not pass it")
     g = grad_xi(name, **params)
     try:
-        at_zero, at_one = sp.limit(g, XI, 0, "+"), sp.expand(sp.limit(g, XI, 1, "-"))
+        at_zero, at_one = end_limit(g, 0), sp.expand(end_limit(g, 1))
     except NotImplementedError as err:  # sympy cannot take the limit with these symbols
         free = sorted(map(str, g.free_symbols - {XI, ETA}))
         raise SymbolicArgumentError(
@@ -1057,5 +1057,21 @@ def finite_minimum_etas(expr: sp.Expr) -> sp.Set | None:
         return None
     slope = sp.diff(expr, XI)
     low, high = (end_limit(slope, e) for e in (0, 1))
+    return _positive_etas(-low) & _positive_etas(high)
+
+
+def _positive_etas(expr: sp.Expr) -> sp.Set:
+    """{η > 0 : expr > 0}: read off for a constant (±∞ included) or a linear expr in η,
+    ``solveset`` otherwise (the same canonical intervals, at a small part of its cost)."""
     positive = sp.Interval.open(0, sp.oo)
-    return sp.solveset(low < 0, ETA, positive) & sp.solveset(high > 0, ETA, positive)
+    if expr.free_symbols - {ETA}:
+        return sp.solveset(expr > 0, ETA, positive)
+    if not expr.has(ETA):
+        return positive if bool(expr > 0) else sp.EmptySet
+    poly = expr.as_poly(ETA)
+    if poly is None or poly.degree() != 1 or not all(c.is_number for c in poly.all_coeffs()):
+        return sp.solveset(expr > 0, ETA, positive)
+    slope, intercept = poly.all_coeffs()
+    root = -intercept / slope
+    above = sp.Interval.open(root, sp.oo) if slope > 0 else sp.Interval.open(-sp.oo, root)
+    return above & positive

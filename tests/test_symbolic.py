@@ -95,3 +95,23 @@ def test_to_numpy_gives_lambdify_numpy_floats():
     expr = S.grad_xi("ms-focal", eta=sp.Rational(3, 2))
     x = np.linspace(0.01, 0.99, 99)
     np.testing.assert_array_equal(S.to_numpy(S.XI, expr)(x), sp.lambdify(S.XI, expr, "numpy")(x))
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        2 * S.ETA - 1,
+        1 - 2 * S.ETA,
+        S.ETA + 1,
+        -S.ETA - 1,
+        3 - S.ETA / 2,
+        S.ETA**2 - 2,
+        sp.oo,
+        -sp.oo,
+        0,
+        3,
+    ],
+)
+def test_positive_etas_is_what_solveset_gives(expr):
+    positive = sp.Interval.open(0, sp.oo)
+    assert S._positive_etas(sp.sympify(expr)) == sp.solveset(sp.sympify(expr) > 0, S.ETA, positive)

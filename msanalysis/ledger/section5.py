@@ -73,7 +73,7 @@ def _vector_threshold(reading: str, k: int) -> sp.Expr:
     else:  # one-hot minus p: |p|² + |e_y - p|²
         term = S.XI**2 + (k - 1) * rest**2 + (1 - S.XI) ** 2 + (k - 1) * rest**2
     g = sp.diff(-sp.log(S.XI) + S.ETA * term, S.XI)
-    return sp.solve(sp.limit(g, S.XI, 1, "-"), S.ETA)[0]
+    return sp.solve(S.end_limit(g, 1), S.ETA)[0]
 
 
 @cache
