@@ -79,12 +79,21 @@ class _Printer(StrPrinter):
             return self.parenthesize(base, 60) + str(exp).translate(_SUPERSCRIPT)
         return super()._print_Pow(expr, rational)
 
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        limits = "".join(
+            f"({self._print(i)}={self._print(a)}..{self._print(b)})" for i, a, b in expr.limits
+        )
+        return f"Σ{limits}{self.parenthesize(expr.function, 60)}"
+
 
 def fmt(expr: object) -> str:
     """A formula in the ledger's one notation (compact, unicode).
 
     >>> fmt(S.XI**2 - sp.sqrt(S.ETA) * S.XI)
     '-√η·ξ+ξ²'
+    >>> k = sp.Symbol("k")
+    >>> fmt(sp.Sum(sp.exp(k), (k, 1, 3)))
+    'Σ(k=1..3)exp(k)'
     """
     text = _Printer({"order": None}).doprint(sp.sympify(expr))
     return text.replace("**", "^").replace("*", "·").replace(" ", "")
