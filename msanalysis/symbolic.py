@@ -369,6 +369,39 @@ def polynomial_roots(expr: sp.Expr, symbol: sp.Symbol) -> tuple[sp.Expr, ...]:
     return tuple(sp.solve(num, symbol))
 
 
+def solutions(expr: sp.Expr, symbol: sp.Symbol) -> list[sp.Expr]:
+    """The solutions of expr = 0 in ``symbol`` that ``sympy.solve`` gives, checked exactly.
+
+    ``solve``'s own check imports ``sympy.physics.units`` on first use (0.3 s, a twentieth of a
+    cold ``msanalysis verify``). Here the candidates (the numerator's roots by
+    :func:`polynomial_roots` where it is a polynomial, else ``solve`` with ``check=False``,
+    which may include roots that squaring a square root brings in) are each kept where
+    substituting it gives exactly 0 (a root of the denominator gives ∞ or NaN instead) and it
+    meets the symbol's sign assumption; a candidate sympy cannot decide either way sends the
+    whole equation to the checked ``solve``.
+
+    Examples:
+      >>> solutions(sp.Rational(1, 4) - sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)) - 1, ETA)
+      []
+      >>> solutions(sp.Rational(1, 4) + sp.sqrt(ETA + 4) / (4 * sp.sqrt(ETA)) - 1, ETA)
+      [1/2]
+    """
+    num = sp.fraction(sp.together(expr))[0]
+    if num.is_polynomial(symbol):
+        candidates = polynomial_roots(expr, symbol)
+    else:
+        candidates = sp.solve(expr, symbol, check=False)
+    kept = []
+    for root in candidates:
+        zero = expr.subs(symbol, root).is_zero
+        admissible = True if not symbol.is_positive else root.is_positive
+        if zero is None or admissible is None:
+            return sp.solve(expr, symbol)
+        if zero and admissible:
+            kept.append(root)
+    return kept
+
+
 def _slope_at_root(expr: sp.Expr, num: sp.Poly, den: sp.Expr, root: sp.Expr) -> sp.Expr:
     """d(num/den)/dξ at an exact root of ``num``: num'(r)/den(r), since num(r) = 0.
 
@@ -588,7 +621,7 @@ def etas_in_unit_interval(expr: sp.Expr) -> sp.Set:
         raise SymbolicArgumentError(f"{expr} depends on more than η")
     if continuous_domain(expr, ETA, positive) != positive:
         raise SymbolicArgumentError(f"{expr} is not continuous for every η > 0")
-    cuts = sorted({r for c in (0, 1) for r in sp.solve(expr - c, ETA) if r.is_positive}, key=float)
+    cuts = sorted({r for c in (0, 1) for r in solutions(expr - c, ETA) if r.is_positive}, key=float)
     ends = [sp.Integer(0), *cuts, sp.oo]
     result: sp.Set = sp.EmptySet
     for low, high in pairwise(ends):
@@ -1057,12 +1090,16 @@ def finite_minimum_etas(expr: sp.Expr) -> sp.Set | None:
         return None
     slope = sp.diff(expr, XI)
     low, high = (end_limit(slope, e) for e in (0, 1))
-    return _positive_etas(-low) & _positive_etas(high)
+    return positive_etas(-low) & positive_etas(high)
 
 
-def _positive_etas(expr: sp.Expr) -> sp.Set:
+def positive_etas(expr: sp.Expr) -> sp.Set:
     """{η > 0 : expr > 0}: read off for a constant (±∞ included) or a linear expr in η,
-    ``solveset`` otherwise (the same canonical intervals, at a small part of its cost)."""
+    ``solveset`` otherwise (the same canonical intervals, at a small part of its cost).
+
+    >>> positive_etas(2 * ETA - 1), positive_etas(-sp.oo)
+    (Interval.open(1/2, oo), EmptySet)
+    """
     positive = sp.Interval.open(0, sp.oo)
     if expr.free_symbols - {ETA}:
         return sp.solveset(expr > 0, ETA, positive)

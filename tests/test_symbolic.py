@@ -112,6 +112,22 @@ def test_to_numpy_gives_lambdify_numpy_floats():
         3,
     ],
 )
-def test_positive_etas_is_what_solveset_gives(expr):
+def testpositive_etas_is_what_solveset_gives(expr):
     positive = sp.Interval.open(0, sp.oo)
-    assert S._positive_etas(sp.sympify(expr)) == sp.solveset(sp.sympify(expr) > 0, S.ETA, positive)
+    assert S.positive_etas(sp.sympify(expr)) == sp.solveset(sp.sympify(expr) > 0, S.ETA, positive)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.Rational(1, 4) + sp.sqrt(S.ETA + 4) / (4 * sp.sqrt(S.ETA)) - 1,
+        sp.Rational(1, 4) - sp.sqrt(S.ETA + 4) / (4 * sp.sqrt(S.ETA)) - 1,  # squaring's root
+        sp.Rational(3, 4) - sp.sqrt(S.ETA + 4) / (4 * sp.sqrt(S.ETA)),
+        (S.ETA + 1) / (2 * S.ETA) - 1,
+        (S.ETA**2 - 1) / (S.ETA - 1) - 2,  # the numerator's root is the denominator's
+        S.ETA**2 - 2,
+        S.ETA + 3,  # a root the positive symbol excludes
+    ],
+)
+def test_solutions_are_the_checked_solve(expr):
+    assert sorted(S.solutions(expr, S.ETA), key=str) == sorted(sp.solve(expr, S.ETA), key=str)

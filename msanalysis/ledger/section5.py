@@ -195,8 +195,8 @@ def section5_not_always_convergent(printed: Printed) -> Claim:
     exact = stated == (without != sp.EmptySet)
     # The use: a selection rule is needed because some η leaves dℓ/dξ < 0 up to ξ → 1⁻ (the
     # loss keeps falling: gradient descent has no finite point to stop at).
-    end = sp.limit(S.grad_xi("ms"), S.XI, 1, "-")
-    falling = sp.solveset(end < 0, S.ETA, sp.Interval.open(0, sp.oo))
+    end = S.end_limit(S.grad_xi("ms"), 1)
+    falling = S.positive_etas(-end)
     consequence = stated == (falling != sp.EmptySet)
     with_point = sp.Interval.open(0, sp.oo) - without
     return Claim(

@@ -99,7 +99,7 @@ def eq33_34_stationarity(printed: Printed) -> Claim:
 def eq35_root(printed: Printed) -> Claim:
     stated = printed["eq. 35"]
     root = _positive_root("centred-ce")
-    printed_threshold = sp.solve(stated - 1, S.ETA)
+    printed_threshold = S.solutions(stated - 1, S.ETA)
     threshold = S.eta_threshold("centred-ce")
     at_paper = S.grad_xi("centred-ce", eta=PAPER_ETA).subs(S.XI, stated.subs(S.ETA, PAPER_ETA))
     return Claim(
