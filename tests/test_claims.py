@@ -305,8 +305,9 @@ UNMOVABLE_CONSEQUENCE = {"table1_text", "accuracy_kept"}
 
 
 def test_every_row_registers_its_mutations(rows):
-    """Every row has a wrong statement that makes it FAIL, and every row not exact as printed
-    the derived one that makes it HOLD, so a row whose verdict cannot move cannot come back."""
+    """Every row has a wrong statement that makes it FAIL, and every row that does not HOLD as
+    printed the derived one that makes it HOLD, so a row whose verdict cannot move cannot come
+    back."""
     names = {entry.name for entry in C.CHECKS}
     assert UNMOVABLE_CONSEQUENCE <= names
     for entry in C.CHECKS:
