@@ -560,7 +560,9 @@ def _imbalance_claim(printed: Printed, name: str, labels: tuple[str, ...]) -> Cl
         + ("leans" if leans_stated else "does not lean")
         + " towards the minority class; MS's is "
         + ("" if nearer_stated else "not ")
-        + "nearer the middle",
+        + "nearer the middle, "
+        + ("which reduces" if reduces_stated else "which does not reduce")
+        + " the effect of the imbalance",
         derived=f"CE's t → ∞ boundary leans towards the minority: "
         f"{derived['Section 4.3 CE leans to minority']}; MS's finite point is nearer the middle "
         f"than it: {derived['Section 4.3 MS nearer the middle']}. "
