@@ -48,9 +48,9 @@ def _text(rows) -> str:
     out = [
         "msanalysis verify: the claims ledger of 'Multi-stationary point losses for robust model'",
         f"{len(rows)} claims: {summary}",
-        "verdict: HOLDS = exact as printed and the consequence holds; HOLDS_WITH_CORRECTION = "
-        "not exact, the consequence survives the correction; FAILS = the consequence fails "
-        "('facts' gives both per row)",
+        "verdict: HOLDS = exact as printed, and the consequence holds",
+        "         HOLDS_WITH_CORRECTION = not exact, the consequence survives the correction",
+        "         FAILS = the consequence fails, exact or not ('facts' gives both per row)",
     ]
     part = None
     for r in rows:
