@@ -72,7 +72,9 @@ def _vector_threshold(reading: str, k: int) -> sp.Expr:
         term = S.XI**2 + (1 - S.XI) ** 2 + (k - 1) * (rest**2 + (1 - rest) ** 2)
     else:  # one-hot minus p: |p|² + |e_y - p|²
         term = S.XI**2 + (k - 1) * rest**2 + (1 - S.XI) ** 2 + (k - 1) * rest**2
-    g = sp.diff(-sp.log(S.XI) + S.ETA * term, S.XI)
+    # Expanded first: the derivative of a polynomial in ξ, without sympy's sign queries on
+    # each power of (1 - ξ)/(K - 1) (most of this row's time).
+    g = sp.diff(-sp.log(S.XI) + S.ETA * sp.expand(term), S.XI)
     return sp.solve(S.end_limit(g, 1), S.ETA)[0]
 
 
