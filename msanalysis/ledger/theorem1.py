@@ -172,9 +172,11 @@ def _same_boundary_lower_loss() -> tuple[bool, bool]:
     c = sp.Symbol("c", positive=True)
     scaled = {S.W: c * S.W, S.B: (c * (2 * S.B - 1) + 1) / 2}  # logit 2(wx+b)-1 times c
     same_boundary = same(system.boundary.subs(scaled, simultaneous=True), system.boundary)
-    d_loss_dc = sp.diff(system.loss.subs(scaled, simultaneous=True), c).subs(c, 1)
+    # Along the centred boundary b = 1/2 the scaling leaves b at 1/2 for every c, so the loss
+    # is taken there first: dL/dc at c = 1 of L(c·w, 1/2), w > 0.
     w_pos = sp.Symbol("w", positive=True)
-    falls = sign_over_exponentials(d_loss_dc.subs({S.B: sp.Rational(1, 2), S.W: w_pos})) == -1
+    centred = system.loss.subs({S.W: c * w_pos, S.B: sp.Rational(1, 2)})
+    falls = sign_over_exponentials(sp.diff(centred, c).subs(c, 1)) == -1
     return same_boundary, falls
 
 
