@@ -193,6 +193,14 @@ def test_statistics_agree_with_scipy():
     assert (low, high) == (ref.low, ref.high)
 
 
+def test_a_two_seed_report_says_its_interval_is_weak(tmp_path):
+    empty = {"cells": {}}
+    two = to_markdown(study_from_mapping(tiny(tmp_path)), empty)
+    three = to_markdown(study_from_mapping(tiny(tmp_path, seeds=[0, 1, 2])), empty)
+    assert "one degree of freedom (t quantile 12.71)" in two
+    assert "degree of freedom" not in three
+
+
 def test_bits_round_trip():
     x = torch.tensor([True, False, True, True, False, False, True, False, True, True, False])
     assert (unpack_bits(pack_bits(x), len(x)) == x.numpy()).all()

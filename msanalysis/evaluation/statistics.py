@@ -63,6 +63,15 @@ class SeedInterval:
     n: int
 
 
+def t_quantile(n: int, *, level: float = 0.95) -> float:
+    """The two-sided Student's t quantile of a ``level`` interval of a mean of ``n`` values.
+
+    >>> round(t_quantile(2), 3), round(t_quantile(3), 3)
+    (12.706, 4.303)
+    """
+    return float(stats.t.ppf(0.5 + level / 2, df=n - 1))
+
+
 def seed_interval(values: Sequence[float], *, level: float = 0.95) -> SeedInterval:
     """Student's t interval of the mean of ``values`` (one per training seed).
 
@@ -78,7 +87,7 @@ def seed_interval(values: Sequence[float], *, level: float = 0.95) -> SeedInterv
     if n == 1:
         return SeedInterval(mean, math.nan, math.nan, math.nan, 1)
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, df=n - 1)) * std / math.sqrt(n)
+    half = t_quantile(n, level=level) * std / math.sqrt(n)
     return SeedInterval(mean, std, mean - half, mean + half, n)
 
 

@@ -28,7 +28,13 @@ import torch
 
 from ..attacks.evaluate import paired_noise_margin
 from .robustness import unpack_bits
-from .statistics import SeedInterval, binomial_interval, seed_interval, verdict_of_difference
+from .statistics import (
+    SeedInterval,
+    binomial_interval,
+    seed_interval,
+    t_quantile,
+    verdict_of_difference,
+)
 from .study import LossSetting, Study, eval_cells, iter_done
 from .variants import WORST_CASE_OF
 
@@ -153,6 +159,7 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
         "excludes 0. With one seed only the paired per-sample margin (test-sample noise, not "
         "training noise) is shown and nothing is called a difference.",
         "",
+        *_two_seeds(study),
         *_unfinished(study, results),
         "| model | epochs | variant | attack | loss | seeds | accuracy | reference | difference "
         "| call |",
@@ -181,6 +188,18 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
             + ".",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _two_seeds(study: Study) -> list[str]:
+    """A caveat for two seeds: a t-interval with one degree of freedom is weak evidence."""
+    if len(study.seeds) != 2:
+        return []
+    return [
+        f"With two seeds the interval has one degree of freedom (t quantile {t_quantile(2):.2f}): "
+        "it is wide, and two equal paired differences give it zero width, so a call made "
+        "from two seeds is weak evidence.",
+        "",
+    ]
 
 
 def _unfinished(study: Study, results: dict[str, Any]) -> list[str]:
