@@ -3,6 +3,8 @@ with the expression caches warm (the ledger run again in the same process).
 
 Run from the checkout root:  PYTHONPATH=.:bench python bench/bench_verify.py [--repeats 3]
 Compare with another checkout (cold start only):  ... bench_verify.py --checkout /tmp/verify-base
+Paired against a base checkout (one cold run of each in turn, the ratio of their CPU times):
+  ... bench_verify.py --pairs 6 --base /tmp/verify-base
 CPU time (user + sys of the child) is reported besides wall time because on a shared machine
 the wall time mostly measures the other processes.
 """
@@ -34,11 +36,31 @@ def _cold(checkout: str) -> tuple[float, float]:
     return wall, cpu
 
 
+def _pairs(base: str, checkout: str, n: int) -> None:
+    """n cold runs of each, alternating, so that both see the same load; CPU ratios."""
+    ratios = []
+    print(f"base: {os.path.abspath(base)}; checkout: {os.path.abspath(checkout)}")
+    print("| pair | base CPU s | checkout CPU s | ratio |")
+    print("|---|---:|---:|---:|")
+    for i in range(1, n + 1):
+        b, c = _cold(base)[1], _cold(checkout)[1]
+        ratios.append(c / b)
+        print(f"| {i} | {b:.2f} | {c:.2f} | {c / b:.3f} |", flush=True)
+    print(f"median ratio {statistics.median(ratios):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--checkout", default=".", help="checkout to time (cold start only)")
+    parser.add_argument("--pairs", type=int, default=0, help="paired runs against --base")
+    parser.add_argument("--base", help="base checkout for --pairs")
     args = parser.parse_args()
+    if args.pairs:
+        if not args.base:
+            parser.error("--pairs needs --base CHECKOUT")
+        _pairs(args.base, args.checkout, args.pairs)
+        return
     cold = [_cold(args.checkout) for _ in range(args.repeats)]
     walls, cpus = [c[0] for c in cold], [c[1] for c in cold]
     print(f"checkout: {os.path.abspath(args.checkout)}")
