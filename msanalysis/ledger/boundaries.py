@@ -344,16 +344,19 @@ def parallel_minimiser() -> dict[str, object]:
     data = get_dataset("segments")
     xi_star = next(p.xi for p in S.stationary_points("ms", **MS) if p.kind == "minimum")
     ell = S.loss("ms", **MS)
-    below_ends = bool(ell.subs(S.XI, xi_star) < sp.limit(ell, S.XI, 1, "-"))
+    below_ends = bool(ell.subs(S.XI, xi_star) < S.end_limit(ell, 1))
     w0, w1 = sp.symbols("w0 w1", real=True)
     # 18 points share 15 coordinate values: each is made exact once.
     exact = {v: sp.nsimplify(v) for v in set(data.x.ravel().tolist())}
+    # Solved with logit ξ* as a symbol (rational coefficients: cheap), then substituted.
+    logit = sp.Dummy("logit", positive=True)
     equations = [
-        int(y) * (w0 * exact[float(x0)] + w1 * exact[float(x1)] + S.B) - S.logit(xi_star)
+        int(y) * (w0 * exact[float(x0)] + w1 * exact[float(x1)] + S.B) - logit
         for (x0, x1), y in zip(data.x, data.y, strict=True)
     ]
     solutions = sp.linsolve(equations, [w0, w1, S.B])
-    (solution,) = solutions if len(solutions) == 1 else (None,)
+    at_xi_star = {logit: S.logit(xi_star)}
+    solution = next((tuple(v.subs(at_xi_star) for v in s) for s in solutions), None)
     return {"solution": solution, "below_ends": below_ends, "xi_star": xi_star}
 
 
