@@ -251,7 +251,7 @@ def theorem1() -> str:
     is_word = "is" if step_same else "is not"
     sign_w = _sign_over_exponentials(system.grad_w)
     half = sp.Rational(1, 2)
-    along = sp.limit(system.loss.subs({S.W: t, S.B: half}), t, sp.oo)
+    along = S.limit_at_infinity(system.loss.subs({S.W: t, S.B: half}), t)
     at_half = system.boundary.subs(S.B, half)
     scaled = {S.W: c * S.W, S.B: (c * (2 * S.B - 1) + 1) / 2}
     scaled_boundary = sp.cancel(system.boundary.subs(scaled, simultaneous=True))

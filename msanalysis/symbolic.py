@@ -53,6 +53,7 @@ __all__ = [
     "sample_weight",
     "convex_in_xi",
     "end_limit",
+    "limit_at_infinity",
     "finite_minimum_etas",
     "StationaryPoint",
     "polynomial_roots",
@@ -1054,6 +1055,27 @@ def _power_log_form(term: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
     if powers or not (k.is_number and k.is_real and m.is_Integer and m >= 0):
         return None
     return c, k, m
+
+
+def limit_at_infinity(expr: sp.Expr, t: sp.Symbol) -> sp.Expr:
+    """lim expr as t → ∞, read off where t enters only through exponentials.
+
+    With v = exp(-t) (v → 0⁺ as t → ∞) every exp(c·t) becomes v^(-c). Where the result is free
+    of t and finite at v = 0, that value is the limit: an elementary function is continuous
+    wherever it is defined. Anything else goes to ``sympy.limit`` (a Gruntz expansion, about
+    20 times the cost here).
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> limit_at_infinity(2 * sp.log(1 + sp.exp(-2 * t)), t), limit_at_infinity(t, t)
+    (0, oo)
+    """
+    v = sp.Dummy("v", positive=True)
+    in_v = expr.subs(t, -sp.log(v))
+    if not in_v.has(sp.log(v)) and not in_v.has(t):
+        at_zero = in_v.subs(v, 0)
+        if at_zero.is_number and at_zero.is_finite:
+            return at_zero
+    return sp.limit(expr, t, sp.oo)
 
 
 def end_limit(expr: sp.Expr, point: Literal[0, 1]) -> sp.Expr:

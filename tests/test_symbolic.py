@@ -91,6 +91,25 @@ def test_limit_at_zero_reads_what_sympy_limit_computes(term):
     assert S._limit_at_zero(term) == sp.limit(term, _U, 0, "+")
 
 
+_T = sp.Symbol("t", positive=True)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        -2 * sp.log(1 / (1 + sp.exp(-2 * _T))),  # CE along b = 1/2 (Theorem 1)
+        sp.log(1 + sp.exp(-_T)) + 3 * sp.exp(-3 * _T) + 1,
+        1 / (1 + sp.exp(-_T)),
+        sp.exp(_T) / (1 + sp.exp(_T)),  # exp(+t) too: read as 1/v
+        sp.exp(_T),  # infinite at v = 0: sympy.limit
+        _T * sp.exp(-_T),  # t outside an exponential: sympy.limit
+        sp.log(1 + sp.exp(_T)) - _T,
+    ],
+)
+def test_limit_at_infinity_reads_what_sympy_limit_computes(expr):
+    assert S.limit_at_infinity(expr, _T) == sp.limit(expr, _T, sp.oo)
+
+
 def test_to_numpy_gives_lambdify_numpy_floats():
     expr = S.grad_xi("ms-focal", eta=sp.Rational(3, 2))
     x = np.linspace(0.01, 0.99, 99)

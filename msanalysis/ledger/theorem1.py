@@ -66,7 +66,7 @@ def theorem1_no_finite_stationary(printed: Printed) -> Claim:
     derived = sign_w == 0  # a finite stationary point needs ∂L/∂w = 0 somewhere
     # Separate fact the proof uses: the infimum 0 of the loss is approached but not attained.
     t = sp.Symbol("t", positive=True)
-    along = sp.limit(system.loss.subs({S.W: t, S.B: sp.Rational(1, 2)}), t, sp.oo)
+    along = S.limit_at_infinity(system.loss.subs({S.W: t, S.B: sp.Rational(1, 2)}), t)
     widened = system.loss.subs({e: sp.Dummy(positive=True) for e in system.loss.atoms(sp.exp)})
     positive = bool(sp.expand_log(widened, force=True).is_positive)
     unattained = along == 0 and positive
