@@ -1021,8 +1021,24 @@ def convex_in_xi(expr: sp.Expr) -> bool:
 def _end_part(expr: sp.Expr, point: int) -> sp.Expr:
     if expr == 0:
         return sp.Integer(0)
+    at_end = expr.subs(XI, point)
+    if _defined(at_end):  # continuous there: the value is the limit
+        return at_end
     near = sp.expand(sp.expand_log(expr.subs(XI, _U if point == 0 else 1 - _U), force=True))
     return _limit_at_zero(near.as_leading_term(_U))
+
+
+def _defined(value: sp.Expr) -> bool:
+    """Whether an elementary expression substituted at a point came out defined there.
+
+    Every subexpression then has a finite value at the point (a log of 0 or a division by 0
+    gives zoo, and zoo·0 or zoo - zoo nan, which propagate), so the point lies in the
+    expression's domain, where an elementary function is continuous. A power of 0 with a
+    symbolic exponent (0**(η - 1)) is undecided and counts as undefined.
+    """
+    return not value.has(XI, sp.zoo, sp.nan, sp.oo, -sp.oo) and not any(
+        p.base == 0 for p in value.atoms(sp.Pow)
+    )
 
 
 def _limit_at_zero(term: sp.Expr) -> sp.Expr:
@@ -1081,8 +1097,9 @@ def limit_at_infinity(expr: sp.Expr, t: sp.Symbol) -> sp.Expr:
 def end_limit(expr: sp.Expr, point: Literal[0, 1]) -> sp.Expr:
     """lim expr as ξ → 0⁺ (``point=0``) or ξ → 1⁻ (``point=1``), for symbolic η.
 
-    Taken from the leading term in u = ξ or u = 1 - ξ, the η-free and the η part separately:
-    cheaper than a direct limit through the logs, and cached per part.
+    Each part, the η-free and the η part, cached: its value at the end where it is defined
+    there (continuity), else its leading term in u = ξ or u = 1 - ξ, cheaper than a direct
+    limit through the logs.
 
     Examples:
       >>> end_limit(grad_xi("ms"), 1), end_limit(grad_xi("ms"), 0)

@@ -91,6 +91,30 @@ def test_limit_at_zero_reads_what_sympy_limit_computes(term):
     assert S._limit_at_zero(term) == sp.limit(term, _U, 0, "+")
 
 
+@pytest.mark.parametrize(
+    "expr",
+    [
+        4 * S.ETA * S.XI - 2 * S.ETA,  # defined at both ends: the value
+        sp.log(S.XI) / (2 * sp.sqrt(1 - S.XI)) - sp.sqrt(1 - S.XI) / S.XI,
+        -2 * sp.log(S.XI) + sp.log(1 - S.XI),  # log(0): the leading term
+        S.ETA * (1 - S.XI) * sp.log(1 - S.XI),  # 0·zoo = nan: the leading term
+        (1 - S.XI) ** 2 / S.XI - 1 / S.XI,
+        S.grad_xi("ms"),
+        S.grad_xi("ms-focal", alpha=1, gamma=2),
+    ],
+)
+@pytest.mark.parametrize("end", [0, 1])
+def test_end_limit_is_sympy_limit(expr, end):
+    side = "+" if end == 0 else "-"
+    ours, sympy_limit = S.end_limit(expr, end), sp.limit(expr, S.XI, end, side)
+    assert ours == sympy_limit or sp.simplify(ours - sympy_limit) == 0
+
+
+def test_a_power_of_zero_with_a_symbolic_exponent_is_not_read_as_a_value():
+    assert not S._defined(sp.Integer(0) ** (S.ETA - 1))
+    assert S._defined(2 * S.ETA - 1) and not S._defined(sp.zoo) and not S._defined(sp.nan)
+
+
 _T = sp.Symbol("t", positive=True)
 
 
