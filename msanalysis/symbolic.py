@@ -65,6 +65,7 @@ __all__ = [
     "signs_over_etas",
     "asymptotic_gradient",
     "is_zero",
+    "sample_value",
     "sigmoid",
     "logit",
     "LinearSystem",
@@ -255,6 +256,20 @@ def sample_weight(name: str, **params: Any) -> sp.Expr:
     return sp.Add(*(sp.factor(sp.factor_terms(sp.cancel(-XI * sp.diff(t, XI)))) for t in terms))
 
 
+def sample_value(expr: sp.Expr, point: int) -> sp.Expr:
+    """``expr`` at sample point 0 or 1, to 50 digits: the i-th free symbol (sorted by name) set
+    to (3 + 2i + point)/(17 + 4i), a rational in (0, 1), the domain every symbol here shares.
+
+    ``evalf(subs=...)`` evaluates without building the substituted expression first.
+
+    >>> sample_value(XI + ETA, 0)  # eta = 3/17, xi = 5/21
+    0.41456582633053221288515406162464985994397759103641
+    """
+    symbols = sorted(expr.free_symbols, key=str)
+    at = {s: sp.Rational(3 + 2 * i + point, 17 + 4 * i) for i, s in enumerate(symbols)}
+    return expr.evalf(50, subs=at)
+
+
 def is_zero(expr: sp.Expr) -> bool:
     """Whether an expression is identically zero, decided exactly.
 
@@ -269,10 +284,8 @@ def is_zero(expr: sp.Expr) -> bool:
       >>> is_zero(XI - sp.Rational(1, 2))
       False
     """
-    symbols = sorted(expr.free_symbols, key=str)
-    for offset in (0, 1):
-        point = {s: sp.Rational(3 + 2 * i + offset, 17 + 4 * i) for i, s in enumerate(symbols)}
-        value = sp.N(expr.subs(point), 50)
+    for point in (0, 1):
+        value = sample_value(expr, point)
         if value.is_number and value.is_finite and abs(value) > sp.Float(10) ** -30:
             return False
     return sp.cancel(expr) == 0 or sp.simplify(expr) == 0

@@ -117,11 +117,9 @@ def proportional(a: sp.Expr, b: sp.Expr) -> bool:
 def _varies(expr: sp.Expr) -> bool:
     """Two rational sample points (every symbol in (0, 1)) where ``expr`` takes different
     finite values, at 50 digits: then it is not a constant. False proves nothing."""
-    symbols = sorted(expr.free_symbols, key=str)
     values = []
-    for offset in (0, 1):
-        point = {s: sp.Rational(3 + 2 * i + offset, 17 + 4 * i) for i, s in enumerate(symbols)}
-        value = sp.N(expr.subs(point), 50)
+    for point in (0, 1):
+        value = S.sample_value(expr, point)
         if not (value.is_number and value.is_finite):
             return False
         values.append(value)
