@@ -981,8 +981,9 @@ _U = sp.Symbol("u", positive=True)
 
 def _nonnegative(expr: sp.Expr, *, strict: bool = False) -> bool:
     """expr ≥ 0 (> 0 if ``strict``) for every s > 0 and η > 0, proven: a numerator and a
-    denominator with non-negative coefficients (a non-zero one is then > 0), else the factors."""
-    num, den = sp.fraction(sp.cancel(expr))
+    denominator with non-negative coefficients (a non-zero one is then > 0), else the factors.
+    ``together``, not ``cancel``: the signs need no common factor removed, only a fraction."""
+    num, den = sp.fraction(sp.together(expr))
     coeffs = sp.Poly(num, _HALF).coeffs() + sp.Poly(den, _HALF).coeffs()
     if all(sp.sympify(c).is_nonnegative for c in coeffs) and (num != 0 or not strict):
         return True
