@@ -173,8 +173,16 @@ def test_a_study_resumed_on_a_machine_without_its_runs_retrains_only_what_it_lac
     Path(study.results).write_text(json.dumps(first | {"cells": kept}), encoding="utf-8")
     shutil.rmtree(study.runs)
     logged: list[str] = []
-    again = run_study(study, replace(opts(data_dir), log=logged.append))
+    on_file: list[set[str]] = []  # the results file's cells as each training starts
+
+    def log(line: str) -> None:
+        logged.append(line)
+        if line.startswith("train "):
+            on_file.append(set(json.loads(Path(study.results).read_text())["cells"]))
+
+    again = run_study(study, replace(opts(data_dir), log=log))
     ms_s0 = train_cells(study)[1]  # the only run with a cell to do
+    assert on_file and not any(f"{ms_s0.key}/" in k for k in on_file[0])  # dropped on file too
     assert sorted(p.name for p in Path(study.runs).iterdir()) == [ms_s0.folder().name]
     assert f"{ms_s0.key}: checkpoints gone; retraining and re-attacking its cells" in logged
     assert _comparable(again) == _comparable(first)  # one machine: retrained to the same bits

@@ -435,6 +435,8 @@ def _train_missing(
             opts.log(f"{cell.key}: checkpoints gone; retraining and re-attacking its cells")
             for e in _cells_of(cell):
                 results["cells"].pop(e.key, None)
+            # At once, so that the file never pairs the lost run's cells with newer ones.
+            _write_results(study, results)
     if opts.executor == "inline":
         for cell in todo:
             opts.log(f"train {cell.key} -> {cell.folder()}")
