@@ -21,7 +21,7 @@ from typing import Any
 from ..paper import quoted_tables
 from .statistics import SeedInterval
 from .study import Study, iter_done
-from .study_report import comparisons, format_accuracy, format_difference
+from .study_report import comparisons, format_accuracy, format_difference, unfinished_lines
 from .variants import ROW_SETS
 
 __all__ = ["BASELINE_LOSSES", "LABELS", "PAPER_NAMES", "OBJECTIVES", "summary", "to_markdown"]
@@ -123,6 +123,7 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
         "`ce`: PGD on cross-entropy (the paper's objective); `worst`: per sample, the worst "
         "case over the objectives ce, margin and dlr.",
         "",
+        *unfinished_lines(study, results),
         "| model | epochs | loss | attack | acc, `ce` | Δ, `ce` | acc, `worst` | Δ, `worst` "
         "| paper (quoted, CIFAR-10) |",
         "|---|---:|---|---|---:|---:|---:|---:|---:|",

@@ -160,7 +160,7 @@ def to_markdown(study: Study, results: dict[str, Any]) -> str:
         "training noise) is shown and nothing is called a difference.",
         "",
         *_two_seeds(study),
-        *_unfinished(study, results),
+        *unfinished_lines(study, results),
         "| model | epochs | variant | attack | loss | seeds | accuracy | reference | difference "
         "| call |",
         "|---|---:|---|---|---|---:|---:|---:|---:|---|",
@@ -202,7 +202,7 @@ def _two_seeds(study: Study) -> list[str]:
     ]
 
 
-def _unfinished(study: Study, results: dict[str, Any]) -> list[str]:
+def unfinished_lines(study: Study, results: dict[str, Any]) -> list[str]:
     """A line saying how much of the grid is done, when not all of it is."""
     cells = eval_cells(study)
     done = sum(c.key in results["cells"] for c in cells)
@@ -210,7 +210,7 @@ def _unfinished(study: Study, results: dict[str, Any]) -> list[str]:
         return []
     return [
         f"**Unfinished:** {done} of {len(cells)} attack cells done. Each row compares the "
-        "seeds done for both losses (column `seeds`).",
+        "seeds done for both losses.",
         "",
     ]
 
