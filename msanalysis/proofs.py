@@ -331,15 +331,9 @@ def theorem1() -> str:
 def _hessian_steps(point: S.Theorem2Point) -> list[Step]:
     """The second-order step for symbolic η: H = Σ ℓ''(z_n) ∇z_n ∇z_nᵀ at (w*, b*)."""
     z = sp.Symbol("z", real=True)
-    curvature_z = sp.diff(S.loss("ms").subs(S.XI, S.sigmoid(z)), z, 2)
-    in_xi = sp.factor(sp.cancel(curvature_z.subs(sp.exp(-z), (1 - S.XI) / S.XI)))
-    if in_xi.has(z):  # pragma: no cover - the rewrite must be complete
-        raise ArithmeticError(f"ℓ''(z) not expressible in ξ: {in_xi}")
-    at_xi1 = sp.factor(sp.radsimp(sp.cancel(in_xi.subs(S.XI, point.xi1))))
-    logits = [S.score(1, paper_parametrisation=True), -S.score(-1, paper_parametrisation=True)]
-    grads = [sp.Matrix([sp.diff(zn, S.W), sp.diff(zn, S.B)]) for zn in logits]
+    second = S.theorem2_hessian()
+    at_xi1, grads = second.at_point, second.logit_gradients
     outer = sum((g * g.T for g in grads), sp.zeros(2, 2))
-    hessian = (at_xi1 * outer).applyfunc(sp.factor)
     signs = S.signs_over_etas(at_xi1) if at_xi1.free_symbols == {S.ETA} else ()
     positive = sp.Union(*(i for i, sign in signs if sign == 1)) if signs else sp.EmptySet
     defined = S.etas_in_unit_interval(point.xi1)
@@ -348,8 +342,8 @@ def _hessian_steps(point: S.Theorem2Point) -> list[Step]:
         (
             "Second order, for symbolic η. Each sample's loss is ℓ(σ(z_n)) with its true logit "
             f"z_n affine in (w, b), gradients {', '.join(_m(g.T) for g in grads)}; so the "
-            "Hessian is Σ ℓ''(z_n) ∇z_n ∇z_nᵀ, with ℓ''(z) by sympy, written in ξ = σ(z):",
-            _eq(sp.Derivative(sp.Function("ell")(z), (z, 2)), in_xi),
+            "Hessian is Σ ℓ''(z_n) ∇z_n ∇z_nᵀ, with ℓ''(z) = ξ(1 − ξ)·d/dξ (dℓ/dz) in ξ = σ(z):",
+            _eq(sp.Derivative(sp.Function("ell")(z), (z, 2)), second.curvature),
         ),
         (
             "At (w*, b*) both samples have true-class probability ξ1 (γ1 = 1 − ξ1), where it is",
@@ -360,7 +354,7 @@ def _hessian_steps(point: S.Theorem2Point) -> list[Step]:
         ),
         (
             f"so the Hessian at (w*, b*) is ℓ''(ξ1) · {_m(outer)}:",
-            _eq(sp.Symbol("H"), hessian),
+            _eq(sp.Symbol("H"), second.matrix),
         ),
         (
             "ℓ''(ξ1) is "

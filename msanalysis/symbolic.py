@@ -869,6 +869,49 @@ def theorem2_point() -> Theorem2Point:
     return Theorem2Point(xi1, gamma1, w_star, b_star)
 
 
+@dataclass(frozen=True)
+class Theorem2Hessian:
+    """The Hessian of Theorem 2's MS loss in (w, b) at (w*, b*), exact in η.
+
+    Attributes:
+      curvature: ℓ''(z), the loss's second derivative in its true logit z, written in ξ = σ(z).
+      logit_gradients: ∇z_n in (w, b) of each sample's true logit (constant: z_n is affine).
+      at_point: ℓ''(z_n) at (w*, b*), the same for both samples, since their true-class
+        probabilities are ξ1 and 1 - γ1 = ξ1.
+      matrix: Σ_n ℓ''(z_n) ∇z_n ∇z_nᵀ, factored.
+    """
+
+    curvature: sp.Expr
+    logit_gradients: tuple[sp.Matrix, ...]
+    at_point: sp.Expr
+    matrix: sp.Matrix
+
+
+@cache
+def theorem2_hessian() -> Theorem2Hessian:
+    """Second order at Theorem 2's point: each sample's loss is ℓ(σ(z_n)) with z_n affine in
+    (w, b), so the Hessian is Σ_n ℓ''(z_n) ∇z_n ∇z_nᵀ, and ℓ''(z) is the derivative of
+    :func:`grad_logit` times dξ/dz = ξ(1 - ξ): no second derivative of the summed loss in
+    (w, b) is taken (the tests compare the two).
+
+    >>> theorem2_hessian().matrix[0, 1]
+    0
+    """
+    # ℓ''(z) = d/dz (dℓ/dz) with dξ/dz = ξ(1 - ξ): one derivative of a polynomial in ξ.
+    curvature = sp.factor(XI * (1 - XI) * sp.diff(grad_logit("ms"), XI))
+    point = theorem2_point()
+    # The true-class probability of the positive at x = 1 is ξ1, of the negative at x = -1
+    # it is 1 - γ1; γ1 is syntactically 1 - ξ1, so both are ξ1.
+    probabilities = {point.xi1, 1 - point.gamma1}
+    if len(probabilities) != 1:  # pragma: no cover - theorem2_point guarantees γ1 = 1 - ξ1
+        raise ArithmeticError(f"Theorem 2: the samples' probabilities differ: {probabilities}")
+    at_point = sp.factor(sp.radsimp(sp.cancel(curvature.subs(XI, point.xi1))))
+    logits = [score(1, paper_parametrisation=True), -score(-1, paper_parametrisation=True)]
+    grads = tuple(sp.Matrix([sp.diff(z_n, W), sp.diff(z_n, B)]) for z_n in logits)
+    outer = sum((g * g.T for g in grads), sp.zeros(2, 2))
+    return Theorem2Hessian(curvature, grads, at_point, (at_point * outer).applyfunc(sp.factor))
+
+
 def gradient_root(
     grads: list[sp.Expr], unknowns: list[sp.Symbol], start: list[Any], *, prec: int = 30
 ) -> list[sp.Float]:

@@ -439,16 +439,21 @@ def test_an_exact_statement_with_a_failed_conclusion_fails(rows):
     assert row.exact and not row.consequence and row.verdict is C.Verdict.FAILS
 
 
-def test_theorem2_hessian_is_eight_times_the_curvature_at_xi1():
-    """proofs/theorem2.md's second-order step: H = 8·ξ1(1-ξ1)²·q'(ξ1)·I at (w*, b*)."""
-    point, eta = S.theorem2_point(), sp.Rational(3, 2)
+@pytest.mark.parametrize("eta", [sp.Rational(3, 2), sp.Rational(7, 10), sp.Integer(6)])
+def test_theorem2_hessian_is_the_second_derivative_of_the_summed_loss(eta):
+    """symbolic.theorem2_hessian (one derivative in ξ, the ledger's and proofs/theorem2.md's
+    Hessian) against sympy's Hessian of the summed two-point loss in (w, b), at η on both sides
+    of the paper's 3/2; and it is 8·ξ1(1-ξ1)²·q'(ξ1)·I with q = dℓ/dz / (1 - ξ)."""
+    point = S.theorem2_point()
     system = S.two_point_system("ms")
-    hessian = sp.hessian(system.loss, (S.W, S.B)).subs({S.W: point.w, S.B: point.b})
+    at = {S.W: point.w.subs(ETA, eta), S.B: point.b}
+    direct = sp.hessian(system.loss.subs(ETA, eta), (S.W, S.B)).subs(at)
+    derived = S.theorem2_hessian().matrix.subs(ETA, eta)
+    assert all(abs(sp.N(v, 40)) < 1e-30 for v in (direct - derived))
     q = sp.cancel(S.grad_logit("ms") / (1 - XI))
     xi1 = point.xi1.subs(ETA, eta)
     curvature = xi1 * (1 - xi1) ** 2 * sp.diff(q, XI).subs({XI: xi1, ETA: eta})
-    expected = 8 * curvature * sp.eye(2)
-    assert all(abs(sp.N(v, 40)) < 1e-30 for v in (hessian.subs(ETA, eta) - expected))
+    assert all(abs(sp.N(v, 40)) < 1e-30 for v in (derived - 8 * curvature * sp.eye(2)))
 
 
 def test_docs_list_every_row(rows):

@@ -186,14 +186,10 @@ def _which_equations(printed: Printed, root: sp.Expr) -> list[str]:
     return found
 
 
-@cache
 def _hessian_at_paper_eta() -> list[sp.Expr]:
-    point = S.theorem2_point()
-    system = S.two_point_system("ms", eta=PAPER_ETA)
-    at = {S.W: point.w.subs(S.ETA, PAPER_ETA), S.B: point.b}
-    # The Jacobian of the gradient the system already holds: the Hessian, one diff cheaper.
-    second = sp.Matrix([system.grad_w, system.grad_b]).jacobian((S.W, S.B))
-    hessian = S.evaluate(second, at, prec=30)
+    """The leading minors of Theorem 2's exact Hessian (:func:`symbolic.theorem2_hessian`) at
+    the paper's η, to 12 digits."""
+    hessian = S.theorem2_hessian().matrix.subs(S.ETA, PAPER_ETA)
     return [sp.N(hessian[0, 0], 12), sp.N(hessian.det(), 12)]
 
 
