@@ -64,6 +64,9 @@ def test_a_study_runs_resumes_and_reports(data_dir, tmp_path):
     for cell in results["cells"].values():
         bits = unpack_bits(cell["bits"], cell["n"])
         assert bits.sum() == cell["correct"] and cell["n"] == 16
+    for run in results["train"].values():  # where it trained: CPU floats depend on threads
+        assert run["machine"]["threads"] == torch.get_num_threads() >= 1
+        assert run["machine"]["device"] == "cpu" and run["machine"]["cpu"]
     before = Path(study.results).read_bytes()
     start = time.perf_counter()
     again = run_study(study, opts(data_dir))

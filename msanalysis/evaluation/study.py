@@ -48,7 +48,7 @@ from typing import Any
 from ..errors import InputError, UsageError
 from ..losses import LOSSES, get_loss
 from ..registry import unknown_name
-from ..training.accel import Accel, resolve_accel
+from ..training.accel import Accel, machine, resolve_accel
 from .robustness import pack_bits
 from .variants import ROW_SETS, VARIANTS, AttackRow, attack_model, expand_rows
 
@@ -390,19 +390,16 @@ def train_one(
     out = cell.folder()
     if not (out / "last.pt").exists():
         _start_from_shorter(cell)
+    accel = accel or resolve_accel("auto")
     start = time.perf_counter()
-    metrics = fit(
-        cell.config(),
-        out,
-        data_dir=data_dir,
-        accel=accel or resolve_accel("auto"),
-        progress=progress,
-    )
+    metrics = fit(cell.config(), out, data_dir=data_dir, accel=accel, progress=progress)
     return {
         "folder": str(out),
         "epochs": len(metrics),
         "best_epoch": max(metrics, key=lambda m: m["test_acc"])["epoch"],
         "seconds_this_call": round(time.perf_counter() - start, 1),
+        # Where this call trained: CPU floats depend on the thread count (docs/study.md).
+        "machine": {**accel.describe(), **machine()},
     }
 
 

@@ -23,8 +23,10 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import platform
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -38,6 +40,7 @@ __all__ = [
     "resolve_device",
     "resolve_accel",
     "measured",
+    "machine",
 ]
 
 Precision = Literal["fp32", "bf16"]
@@ -171,3 +174,34 @@ def resolve_accel(
 def measured(accel: Accel) -> Accel:
     """The settings accuracy is measured with: ``accel`` in float32 (see the module docstring)."""
     return replace(accel, precision="fp32")
+
+
+def machine() -> dict[str, str | int]:
+    """The processor, torch's intra-op thread count and torch's version of this process.
+
+    Results files record them with each training run: on a CPU the floats of a run depend on
+    the thread count (the same study trained with one and with two threads gave different
+    models, docs/study.md), so a run is reproduced on the same CPU model with the same threads.
+    """
+    info: dict[str, str | int] = {
+        "cpu": _cpu_model(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def _cpu_model() -> str:
+    """The "model name" of /proc/cpuinfo (Linux), else what ``platform`` reports."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    names = [
+        line.split(":", 1)[1].strip()
+        for line in text.splitlines()
+        if ":" in line and line.split(":", 1)[0].strip() == "model name"
+    ]
+    return names[0] if names else platform.processor() or platform.machine()
