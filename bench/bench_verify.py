@@ -12,6 +12,7 @@ the wall time mostly measures the other processes.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import statistics
@@ -38,15 +39,37 @@ def _cold(checkout: str) -> tuple[float, float]:
 
 def _pairs(base: str, checkout: str, n: int) -> None:
     """n cold runs of each, alternating, so that both see the same load; CPU ratios."""
-    ratios = []
+    ratios, bases, checkouts = [], [], []
     print(f"base: {os.path.abspath(base)}; checkout: {os.path.abspath(checkout)}")
     print("| pair | base CPU s | checkout CPU s | ratio |")
     print("|---|---:|---:|---:|")
     for i in range(1, n + 1):
         b, c = _cold(base)[1], _cold(checkout)[1]
         ratios.append(c / b)
+        bases.append(b)
+        checkouts.append(c)
         print(f"| {i} | {b:.2f} | {c:.2f} | {c / b:.3f} |", flush=True)
-    print(f"median ratio {statistics.median(ratios):.3f}")
+    low, high = median_interval(ratios)
+    print(
+        f"median ratio {statistics.median(ratios):.3f}; distribution-free 95% interval for the "
+        f"median [{low:.3f}, {high:.3f}]; min base {min(bases):.2f} s, min checkout "
+        f"{min(checkouts):.2f} s (ratio of minima {min(checkouts) / min(bases):.3f})"
+    )
+
+
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
+    """The order-statistic interval [x_(k), x_(n+1-k)] that holds the population median with
+    probability >= ``level`` for any continuous distribution (k from the Binomial(n, 1/2) tail);
+    the whole range where n is too small for ``level``."""
+    x, n = sorted(values), len(values)
+    tail = 0.0
+    k = 0
+    while k < n // 2:
+        tail_next = tail + math.comb(n, k) / 2**n  # P(B <= k), B ~ Binomial(n, 1/2)
+        if 2 * tail_next > 1 - level:
+            break
+        tail, k = tail_next, k + 1
+    return (x[k - 1], x[n - k]) if k else (x[0], x[-1])
 
 
 def main() -> None:
