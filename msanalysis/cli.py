@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.metadata
 import os
 import sys
 import warnings
@@ -47,10 +46,23 @@ BROKEN_PIPE_STATUS = 141
 
 def version() -> str:
     """The installed distribution's version; the package's ``__version__`` when not installed."""
+    import importlib.metadata  # here, not at the top: only --version needs it (15 ms)
+
     try:
         return importlib.metadata.version("msanalysis")
     except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
         return importlib.import_module("msanalysis").__version__
+
+
+class _Version(argparse.Action):
+    """``--version``, the version looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"msanalysis {version()}")  # to stdout, as argparse's own version action
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Put the paper 'Multi-stationary point losses for robust model' to the test.",
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version", version=f"msanalysis {version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"msanalysis.commands.{module_name}")
