@@ -199,9 +199,8 @@ def _cpu_model() -> str:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
-    names = [
-        line.split(":", 1)[1].strip()
-        for line in text.splitlines()
-        if ":" in line and line.split(":", 1)[0].strip() == "model name"
-    ]
-    return names[0] if names else platform.processor() or platform.machine()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            return value.strip()
+    return platform.processor() or platform.machine()
