@@ -16,7 +16,8 @@ _PYPROJECT = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # no tomllib
 VERSION = re.search(r'^version = "([^"]+)"$', _PYPROJECT, re.M).group(1)
 # The one absolute path a library module may read: Debian's data packages (the documented
 # fallback data root of msanalysis.training.data when no folder is named).
-ALLOWED_ABSOLUTE = {"/usr/share/datasets"}
+# Debian's data sets; the kernel's processor description (read, not required: accel.machine).
+ALLOWED_ABSOLUTE = {"/usr/share/datasets", "/proc/cpuinfo"}
 # A POSIX path of two or more components from the root ("/work/x", not "/255" or "/∂").
 ABSOLUTE_PATH = re.compile(r"^(/[A-Za-z_.][\w.-]*){2,}/?$")
 
