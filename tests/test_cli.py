@@ -119,10 +119,3 @@ def test_bad_values_and_names_are_one_line_usage_errors(args, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"msanalysis {args[0]}: error: ") and err.count("\n") == 1
 
-
-def test_version_goes_to_stdout_and_exits_zero(capsys):
-    with pytest.raises(SystemExit) as stop:
-        cli.main(["--version"])
-    assert stop.value.code == 0
-    out = capsys.readouterr()
-    assert out.out == f"msanalysis {cli.version()}\n" and not out.err

@@ -30,7 +30,7 @@ def test_version_flag_prints_the_package_version():
         cwd=ROOT,
         check=True,
     )
-    assert out.stdout.strip() == f"msanalysis {cli.version()}"
+    assert out.stdout.strip() == f"msanalysis {cli.version()}" and not out.stderr
     assert msanalysis.__version__ == VERSION
 
 
