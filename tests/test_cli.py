@@ -118,4 +118,3 @@ def test_bad_values_and_names_are_one_line_usage_errors(args, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"msanalysis {args[0]}: error: ") and err.count("\n") == 1
-
