@@ -5,6 +5,7 @@ Run from the checkout root:  PYTHONPATH=.:bench python bench/bench_verify.py [--
 Compare with another checkout (cold start only):  ... bench_verify.py --checkout /tmp/verify-base
 Paired against a base checkout (one cold run of each in turn, the ratio of their CPU times):
   ... bench_verify.py --pairs 6 --base /tmp/verify-base
+Python function calls of one run each (a load-free proxy):  ... bench_verify.py --calls --base DIR
 CPU time (user + sys of the child) is reported besides wall time because on a shared machine
 the wall time mostly measures the other processes.
 """
@@ -35,6 +36,25 @@ def _cold(checkout: str) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return wall, cpu
+
+
+def _calls(checkout: str) -> int:
+    """Python function calls of one cold ``verify --json`` under cProfile (hash seed 0): a
+    count that, unlike CPU time, does not move with the machine's load. A proxy only: a call
+    into sympy's polynomial code and a call to a property weigh the same."""
+    import pstats
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "verify.prof")
+        subprocess.run(
+            [sys.executable, "-m", "cProfile", "-o", out, "-m", "msanalysis", "verify", "--json"],
+            check=True,
+            capture_output=True,
+            cwd=checkout,
+            env={**os.environ, "PYTHONPATH": checkout, "PYTHONHASHSEED": "0"},
+        )
+        return pstats.Stats(out).total_calls
 
 
 def _pairs(base: str, checkout: str, n: int) -> None:
@@ -78,7 +98,16 @@ def main() -> None:
     parser.add_argument("--checkout", default=".", help="checkout to time (cold start only)")
     parser.add_argument("--pairs", type=int, default=0, help="paired runs against --base")
     parser.add_argument("--base", help="base checkout for --pairs")
+    parser.add_argument(
+        "--calls", action="store_true", help="function calls of one run each, against --base"
+    )
     args = parser.parse_args()
+    if args.calls:
+        if not args.base:
+            parser.error("--calls needs --base CHECKOUT")
+        base, ours = _calls(args.base), _calls(args.checkout)
+        print(f"function calls: base {base:,}, checkout {ours:,}, ratio {ours / base:.3f}")
+        return
     if args.pairs:
         if not args.base:
             parser.error("--pairs needs --base CHECKOUT")
