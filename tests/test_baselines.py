@@ -97,7 +97,7 @@ def test_ce_state_dict_keys_are_unchanged():
 # ------------------------------------------------------------------------------ MMC centres
 
 
-@pytest.mark.parametrize(("k", "extra"), itertools.product((2, 3, 10), (0, 1, 7)))
+@pytest.mark.parametrize(("k", "extra"), list(itertools.product((2, 3, 10), (0, 1, 7))))
 def test_mmc_centres_have_norm_c_and_equal_inner_products(k, extra):
     c = 10.0
     mu = mmc_centres(k, k - 1 + extra, c_mm=c).double()
