@@ -332,8 +332,7 @@ def _hessian_steps(point: S.Theorem2Point) -> list[Step]:
     """The second-order step for symbolic η: H = Σ ℓ''(z_n) ∇z_n ∇z_nᵀ at (w*, b*)."""
     z = sp.Symbol("z", real=True)
     second = S.theorem2_hessian()
-    at_xi1, grads = second.at_point, second.logit_gradients
-    outer = sum((g * g.T for g in grads), sp.zeros(2, 2))
+    at_xi1, grads, outer = second.at_point, second.logit_gradients, second.outer
     signs = S.signs_over_etas(at_xi1) if at_xi1.free_symbols == {S.ETA} else ()
     positive = sp.Union(*(i for i, sign in signs if sign == 1)) if signs else sp.EmptySet
     defined = S.etas_in_unit_interval(point.xi1)

@@ -893,6 +893,7 @@ class Theorem2Hessian:
     Attributes:
       curvature: ℓ''(z), the loss's second derivative in its true logit z, written in ξ = σ(z).
       logit_gradients: ∇z_n in (w, b) of each sample's true logit (constant: z_n is affine).
+      outer: Σ_n ∇z_n ∇z_nᵀ.
       at_point: ℓ''(z_n) at (w*, b*), the same for both samples, since their true-class
         probabilities are ξ1 and 1 - γ1 = ξ1.
       matrix: Σ_n ℓ''(z_n) ∇z_n ∇z_nᵀ, factored.
@@ -900,6 +901,7 @@ class Theorem2Hessian:
 
     curvature: sp.Expr
     logit_gradients: tuple[sp.Matrix, ...]
+    outer: sp.Matrix
     at_point: sp.Expr
     matrix: sp.Matrix
 
@@ -926,7 +928,8 @@ def theorem2_hessian() -> Theorem2Hessian:
     logits = [score(1, paper_parametrisation=True), -score(-1, paper_parametrisation=True)]
     grads = tuple(sp.Matrix([sp.diff(z_n, W), sp.diff(z_n, B)]) for z_n in logits)
     outer = sum((g * g.T for g in grads), sp.zeros(2, 2))
-    return Theorem2Hessian(curvature, grads, at_point, (at_point * outer).applyfunc(sp.factor))
+    matrix = (at_point * outer).applyfunc(sp.factor)
+    return Theorem2Hessian(curvature, grads, outer, at_point, matrix)
 
 
 def gradient_root(
