@@ -73,7 +73,7 @@ def division_step(expr: sp.Expr, divisor: sp.Expr, variable: sp.Symbol, what: st
     and the quotient = 0. Where the divisor vanishes inside (0, 1) the sentence says that
     the division loses those points.
     """
-    quotient = sp.cancel(expr / divisor)
+    quotient = S.cancel(expr / divisor)
     zeros = sorted(S.polynomial_roots(divisor, variable), key=sp.default_sort_key)
     inside = [z for z in zeros if z.is_number and 0 < z < 1]
     where = ", ".join(f"{_m(variable)} = {_m(z)}" for z in zeros) or "nowhere"
@@ -121,7 +121,7 @@ def substitution_step(
 
     Returns the step and whether the root is a stationary point in (0, 1) for some η > 0.
     """
-    back = sp.factor(sp.cancel(derivative.subs(S.XI, root)))
+    back = sp.factor(S.cancel(derivative.subs(S.XI, root)))
     zeros = [z for z in S.polynomial_roots(back, S.ETA) if z.is_positive]
     at = [(z, root.subs(S.ETA, z)) for z in zeros]
     stationary = [z for z, value in at if value in UNIT]
@@ -150,8 +150,8 @@ def _softmax_steps() -> list[Step]:
     xi, pj = sp.exp(o) / denom, sp.exp(oj) / denom
     d_true, d_other = S.softmax_jacobian()
     raw_true, raw_other = sp.diff(xi, o), sp.diff(xi, oj)
-    check_true = sp.cancel(raw_true - d_true.subs(S.XI, xi))
-    check_other = sp.cancel(raw_other - d_other.subs({S.XI: xi, S.P_OTHER: pj}))
+    check_true = S.cancel(raw_true - d_true.subs(S.XI, xi))
+    check_other = S.cancel(raw_other - d_other.subs({S.XI: xi, S.P_OTHER: pj}))
     return [
         (
             "Softmax with the true logit o, another logit o_j and R ≥ 0 for the remaining "
@@ -236,7 +236,7 @@ def _widened(expr: sp.Expr) -> sp.Expr:
     """``expr`` with each exponential replaced by a positive symbol u_i (as the ledger does)."""
     atoms = sorted(expr.atoms(sp.exp), key=sp.default_sort_key)
     subs = {e: sp.Symbol(f"u_{i + 1}", positive=True) for i, e in enumerate(atoms)}
-    return sp.factor(sp.cancel(expr.subs(subs)))
+    return sp.factor(S.cancel(expr.subs(subs)))
 
 
 def theorem1() -> str:
@@ -254,7 +254,7 @@ def theorem1() -> str:
     along = S.limit_at_infinity(system.loss.subs({S.W: t, S.B: half}), t)
     at_half = system.boundary.subs(S.B, half)
     scaled = {S.W: c * S.W, S.B: (c * (2 * S.B - 1) + 1) / 2}
-    scaled_boundary = sp.cancel(system.boundary.subs(scaled, simultaneous=True))
+    scaled_boundary = S.cancel(system.boundary.subs(scaled, simultaneous=True))
     slope = sp.diff(system.loss.subs(scaled, simultaneous=True), c).subs({c: 1, S.B: half})
     slope_sign = _sign_over_exponentials(slope.subs(S.W, sp.Symbol("w", positive=True)))
     w_aug, b_aug = S.augmented_max_margin(S.OFF_CENTRE_POINTS)
@@ -397,7 +397,7 @@ def theorem2() -> str:
     ]
     for name, root in [("ξ", r) for r in roots.xi_roots] + [("γ", r) for r in roots.gamma_roots]:
         steps.append((admissibility(root, name), None))
-    total = sp.cancel(point.gamma1 + point.xi1)
+    total = S.cancel(point.gamma1 + point.xi1)
     w, b = sp.symbols("w b", real=True)
     logit_eqs = [
         _eq(S.score(1, paper_parametrisation=True).subs({S.W: w, S.B: b}), S.logit(point.xi1)),

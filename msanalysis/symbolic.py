@@ -22,6 +22,7 @@ Main entry points:
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -65,6 +66,7 @@ __all__ = [
     "signs_over_etas",
     "asymptotic_gradient",
     "is_zero",
+    "cancel",
     "sample_value",
     "sigmoid",
     "logit",
@@ -198,13 +200,13 @@ def softmax_jacobian() -> tuple[sp.Expr, sp.Expr]:
     d_true, d_other = sp.diff(xi, o), sp.diff(xi, oj)
     # Everything is rational in e^o, e^{o_j} and R, so ``cancel`` decides each step: the
     # candidate closed forms come from dividing by ξ, and each is then verified.
-    true_form = sp.cancel(d_true / xi)  # -> (R + e^{o_j}) / (R + e^o + e^{o_j}) = 1 - ξ
-    other_form = sp.cancel(d_other / (xi * pj))  # -> -1
-    in_xi_true = sp.cancel(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
+    true_form = cancel(d_true / xi)  # -> (R + e^{o_j}) / (R + e^o + e^{o_j}) = 1 - ξ
+    other_form = cancel(d_other / (xi * pj))  # -> -1
+    in_xi_true = cancel(true_form.subs(rest, sp.exp(o) / XI - sp.exp(o) - sp.exp(oj)))
     result_true = XI * in_xi_true
     result_other = other_form * XI * P_OTHER
-    check_true = sp.cancel(d_true - result_true.subs(XI, xi))
-    check_other = sp.cancel(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
+    check_true = cancel(d_true - result_true.subs(XI, xi))
+    check_other = cancel(d_other - result_other.subs({XI: xi, P_OTHER: pj}))
     if check_true != 0 or check_other != 0:  # pragma: no cover - would mean sympy disagrees
         raise ArithmeticError("softmax Jacobian did not reduce to an expression of ξ, p_j")
     return result_true, result_other
@@ -253,7 +255,7 @@ def sample_weight(name: str, **params: Any) -> sp.Expr:
       -2*eta*xi*(2*xi - 1) + 1
     """
     terms = sp.Add.make_args(loss(name, **params))  # term by term keeps each factor readable
-    return sp.Add(*(sp.factor(sp.factor_terms(sp.cancel(-XI * sp.diff(t, XI)))) for t in terms))
+    return sp.Add(*(sp.factor(sp.factor_terms(cancel(-XI * sp.diff(t, XI)))) for t in terms))
 
 
 def sample_value(expr: sp.Expr, point: int) -> sp.Expr:
@@ -268,6 +270,26 @@ def sample_value(expr: sp.Expr, point: int) -> sp.Expr:
     symbols = sorted(expr.free_symbols, key=str)
     at = {s: sp.Rational(3 + 2 * i + point, 17 + 4 * i) for i, s in enumerate(symbols)}
     return expr.evalf(50, subs=at)
+
+
+_CANCEL_SKIPS_SIGNSIMP = "_signsimp" in inspect.signature(sp.cancel).parameters
+
+
+def cancel(expr: sp.Expr) -> sp.Expr:
+    """``sympy.cancel`` (p/q in lowest terms) without the ``signsimp`` pass it opens with.
+
+    sympy's cancel first rewrites the whole expression with the sign of every sub-sum pulled
+    out (``signsimp``), then cancels polynomials. That first pass was 12% of the CPU time of
+    ``msanalysis verify`` (bench/RESULTS.md) and changed none of its output; both forms are
+    exact rewrites of ``expr``. sympy skips it through cancel's keyword ``_signsimp``
+    (underscored, so checked for here): where a sympy lacks it, this is plain ``cancel``.
+
+    >>> cancel((XI**2 - 1) / (XI - 1))
+    xi + 1
+    """
+    if _CANCEL_SKIPS_SIGNSIMP:
+        return sp.cancel(expr, _signsimp=False)
+    return sp.cancel(expr)
 
 
 def is_zero(expr: sp.Expr) -> bool:
@@ -288,7 +310,7 @@ def is_zero(expr: sp.Expr) -> bool:
         value = sample_value(expr, point)
         if value.is_number and value.is_finite and abs(value) > sp.Float(10) ** -30:
             return False
-    return sp.cancel(expr) == 0 or sp.simplify(expr) == 0
+    return cancel(expr) == 0 or sp.simplify(expr) == 0
 
 
 def sigmoid(z: sp.Expr) -> sp.Expr:
@@ -826,8 +848,8 @@ def theorem2_roots() -> Theorem2Roots:
     parts = theorem2_gradient_parts()
     d_w, d_b = parts["eq. 21"] + parts["eq. 22"], parts["eq. 23"] + parts["eq. 24"]
     xi_eq, gamma_eq = sp.factor((d_w + d_b) / 2), sp.factor((d_w - d_b) / 2)
-    xi_roots = polynomial_roots(sp.cancel(xi_eq / (2 * (1 - XI))), XI)
-    gamma_roots = polynomial_roots(sp.cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG)
+    xi_roots = polynomial_roots(cancel(xi_eq / (2 * (1 - XI))), XI)
+    gamma_roots = polynomial_roots(cancel(gamma_eq / (2 * GAMMA_NEG)), GAMMA_NEG)
     return Theorem2Roots(sp.factor(d_w), sp.factor(d_b), xi_eq, gamma_eq, xi_roots, gamma_roots)
 
 
@@ -924,7 +946,7 @@ def theorem2_hessian() -> Theorem2Hessian:
     probabilities = {point.xi1, 1 - point.gamma1}
     if len(probabilities) != 1:  # pragma: no cover - theorem2_point guarantees γ1 = 1 - ξ1
         raise ArithmeticError(f"Theorem 2: the samples' probabilities differ: {probabilities}")
-    at_point = sp.factor(sp.radsimp(sp.cancel(curvature.subs(XI, point.xi1))))
+    at_point = sp.factor(sp.radsimp(cancel(curvature.subs(XI, point.xi1))))
     logits = [score(1, paper_parametrisation=True), -score(-1, paper_parametrisation=True)]
     grads = tuple(sp.Matrix([sp.diff(z_n, W), sp.diff(z_n, B)]) for z_n in logits)
     outer = sum((g * g.T for g in grads), sp.zeros(2, 2))

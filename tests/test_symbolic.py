@@ -1,5 +1,7 @@
 """Core symbolic derivations: each asserts the mathematics, not a typed-in verdict."""
 
+import importlib
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -132,6 +134,43 @@ _T = sp.Symbol("t", positive=True)
 )
 def test_limit_at_infinity_reads_what_sympy_limit_computes(expr):
     assert S.limit_at_infinity(expr, _T) == sp.limit(expr, _T, sp.oo)
+
+
+def _cancel_inputs():
+    from msanalysis.losses import LOSSES
+
+    exprs = [S.grad_xi(name) for name in LOSSES] + [S.grad_logit(name) for name in LOSSES]
+    # Ratios and differences of the kind the ledger cancels, some with sign-flipped sums.
+    exprs += [S.grad_logit("ms") / S.grad_logit("ce"), (S.XI - 1) / (1 - S.XI) ** 2]
+    exprs += [sp.exp(-S.Z) / (1 + sp.exp(-S.Z)) - 1 / (1 + sp.exp(S.Z))]
+    return exprs
+
+
+@pytest.mark.parametrize("expr", _cancel_inputs(), ids=str)
+def test_cancel_without_signsimp_is_sympy_cancel(expr):
+    assert S.cancel(expr) == sp.cancel(expr)
+
+
+@pytest.mark.skipif(not S._CANCEL_SKIPS_SIGNSIMP, reason="this sympy's cancel has no _signsimp")
+def test_cancel_skips_the_signsimp_pass(monkeypatch):
+    # sympy.simplify.simplify is both a module and a function; the module holds signsimp.
+    module = importlib.import_module("sympy.simplify.simplify")
+
+    def refuse(expr, evaluate=None):
+        raise AssertionError("signsimp was called")
+
+    expr = S.grad_logit("ms") / S.grad_logit("ce")
+    expected = sp.cancel(expr)
+    monkeypatch.setattr(module, "signsimp", refuse)
+    with pytest.raises(AssertionError, match="signsimp was called"):
+        sp.cancel(expr)  # the patch reaches sympy's cancel
+    assert S.cancel(expr) == expected
+
+
+def test_cancel_falls_back_to_sympy_cancel(monkeypatch):
+    monkeypatch.setattr(S, "_CANCEL_SKIPS_SIGNSIMP", False)
+    expr = (S.XI**2 - 1) / (S.XI - 1)
+    assert S.cancel(expr) == sp.cancel(expr) == S.XI + 1
 
 
 def test_to_numpy_gives_lambdify_numpy_floats():

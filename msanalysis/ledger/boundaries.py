@@ -476,7 +476,7 @@ def _ms_one_position(points: tuple[tuple[object, int], ...]) -> sp.Expr | None:
         for x, lab in positions
     ]
     (w, b), *_ = sp.linsolve(equations, [S.W, S.B])
-    boundary = sp.cancel(-b / w)
+    boundary = S.cancel(-b / w)
     return boundary if stationary and xi_star > HALF and not boundary.free_symbols else None
 
 

@@ -106,7 +106,7 @@ def same(a: sp.Expr, b: sp.Expr) -> bool:
 
 def proportional(a: sp.Expr, b: sp.Expr) -> bool:
     """a = c·b for a non-zero constant c: the equations a = 0 and b = 0 are the same."""
-    ratio = sp.cancel(sp.sympify(a) / b)
+    ratio = S.cancel(sp.sympify(a) / b)
     if not ratio.is_number:
         if _varies(ratio):  # two sample values differ: not a constant, no need to simplify
             return False
@@ -134,7 +134,7 @@ def sign_over_exponentials(expr: sp.Expr) -> int:
     Returns 1, -1, or 0 when no sign can be proven.
     """
     replaced = expr.subs({e: sp.Dummy(positive=True) for e in expr.atoms(sp.exp)})
-    replaced = sp.factor(sp.cancel(replaced))
+    replaced = sp.factor(S.cancel(replaced))
     if replaced.is_positive is None and replaced.is_negative is None:
         replaced = sp.simplify(replaced)
     return 1 if replaced.is_positive else -1 if replaced.is_negative else 0
@@ -165,20 +165,20 @@ def _strip_unit_factors(expr: sp.Expr) -> tuple[sp.Expr, dict[int, sp.Expr]]:
     if leading is None:
         return _strip_by_limits(expr)
     (zero_order, zero_limit), (one_order, one_limit) = leading
-    core = sp.factor(sp.cancel(expr / (S.XI**zero_order * (1 - S.XI) ** one_order)))
+    core = sp.factor(S.cancel(expr / (S.XI**zero_order * (1 - S.XI) ** one_order)))
     return core, {0: zero_limit, 1: one_limit}
 
 
 def _strip_by_limits(expr: sp.Expr) -> tuple[sp.Expr, dict[int, sp.Expr]]:
     """:func:`_strip_unit_factors` for any expression: one factor at a time, sympy's limit."""
-    core = sp.factor(sp.cancel(expr))
+    core = sp.factor(S.cancel(expr))
     limits = {}
     for factor, end, side in ((S.XI, 0, "+"), (1 - S.XI, 1, "-")):
         for _ in range(_MAX_ORDER):
             limits[end] = _limit(core, end, side)
             if limits[end] != 0:
                 break
-            core = sp.factor(sp.cancel(core / factor))
+            core = sp.factor(S.cancel(core / factor))
     return core, limits
 
 
@@ -191,7 +191,7 @@ def _leading_at_ends(expr: sp.Expr) -> tuple[tuple[int, sp.Expr], ...] | None:
     form does not fit, an infinite limit's sign depends on η, or k would exceed the division
     cap of :func:`_strip_by_limits`; the caller then takes sympy's limits.
     """
-    num, den = sp.fraction(sp.cancel(expr))
+    num, den = sp.fraction(S.cancel(expr))
     try:
         num, den = sp.Poly(num, S.XI, _LOG_XI), sp.Poly(den, S.XI, _LOG_XI)
     except sp.PolynomialError:
@@ -210,7 +210,7 @@ def _leading_at_zero(num: sp.Poly, den: sp.Poly) -> tuple[int, sp.Expr] | None:
     low_n = min(i for i, _ in num.monoms())
     log_power, coeff = max((j, c) for (i, j), c in num.terms() if i == low_n)
     low_d = min(i for i, _ in den.monoms())
-    ratio = sp.cancel(coeff / den.coeff_monomial(S.XI**low_d))
+    ratio = S.cancel(coeff / den.coeff_monomial(S.XI**low_d))
     order = low_n - low_d
     sign = (-1) ** log_power if log_power or order < 0 else None
     return _divided(max(order, 0), ratio, sign)
@@ -230,7 +230,7 @@ def _leading_at_one(num: sp.Poly, den: sp.Poly) -> tuple[int, sp.Expr] | None:
         lowest.append(min(terms))
     (low_n, coeff), (low_d, coeff_d) = lowest
     order = low_n - low_d
-    return _divided(max(order, 0), sp.cancel(coeff / coeff_d), 1 if order < 0 else None)
+    return _divided(max(order, 0), S.cancel(coeff / coeff_d), 1 if order < 0 else None)
 
 
 def _divided(order: int, ratio: sp.Expr, sign: int | None) -> tuple[int, sp.Expr] | None:
@@ -343,7 +343,7 @@ def _negative_somewhere(ratio: sp.Expr) -> bool:
 def _positive_ratio(printed: sp.Expr, derived: sp.Expr) -> bool:
     if _negative_somewhere(printed / derived):
         return False
-    ratio = sp.factor(sp.cancel(printed / derived))
+    ratio = sp.factor(S.cancel(printed / derived))
     t = sp.Symbol("t", positive=True)  # ξ = 1/(1+t) covers (0, 1) exactly once
     return bool(ratio.is_positive or sp.factor(ratio.subs(S.XI, 1 / (1 + t))).is_positive)
 

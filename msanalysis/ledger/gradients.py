@@ -244,7 +244,7 @@ def _jacobian_is_softmax(probs: list[sp.Expr]) -> bool:
     soft = [a / sum(_EXP) for a in _EXP]
     n = len(_EXP)
     return all(
-        sp.cancel(_d(probs[i], j) - soft[i] * (int(i == j) - soft[j])) == 0
+        S.cancel(_d(probs[i], j) - soft[i] * (int(i == j) - soft[j])) == 0
         for i in range(n)
         for j in range(n)
     )
@@ -256,10 +256,10 @@ def _own_slope_depends_on_xi_only(xi: sp.Expr) -> bool:
     slope = _d(xi, 0)
     grad_xi = [_d(xi, k) for k in range(CLASSES)]
     grad_slope = [_d(slope, k) for k in range(CLASSES)]
-    if sp.cancel(grad_xi[0]) == 0:
+    if S.cancel(grad_xi[0]) == 0:
         return False
     return all(
-        sp.cancel(grad_xi[0] * grad_slope[k] - grad_xi[k] * grad_slope[0]) == 0
+        S.cancel(grad_xi[0] * grad_slope[k] - grad_xi[k] * grad_slope[0]) == 0
         for k in range(1, CLASSES)
     )
 
@@ -388,7 +388,7 @@ def _identity_residuals() -> list[sp.Expr]:
     for j in range(CLASSES):
         d = _d(ell(probs[0]), j)
         d = d.subs({a: slope for a in d.atoms(sp.Subs)})  # ℓ'(ξ) as one symbol
-        residuals.append(sp.cancel(d - probs[0] * (int(j == 0) - probs[j]) * slope))
+        residuals.append(S.cancel(d - probs[0] * (int(j == 0) - probs[j]) * slope))
     return residuals
 
 
@@ -443,7 +443,7 @@ def _weight_of_printed(printed: Printed, name: str) -> sp.Expr:
     eq, _ = PRINTED_GRADIENTS[name]
     free = printed[eq].subs(S.ETA, 0)  # the η-free part and the η part, each factored
     parts = (free, sp.expand(printed[eq] - free))
-    return sp.Add(*(sp.factor(sp.cancel(t / S.grad_logit("ce"))) for t in parts))
+    return sp.Add(*(sp.factor(S.cancel(t / S.grad_logit("ce"))) for t in parts))
 
 
 def _training_meaning(weights: dict[str, tuple[sp.Expr, str]]) -> str:

@@ -41,7 +41,7 @@ def _in_exp_logit(expr: sp.Expr) -> sp.Expr:
     in_t = expr.xreplace({sp.exp(z): t, sp.exp(-z): 1 / t})
     if in_t.has(sp.exp):
         return sp.simplify(expr)
-    return sp.factor_terms(sp.cancel(in_t)).xreplace({t: sp.exp(z)})
+    return sp.factor_terms(S.cancel(in_t)).xreplace({t: sp.exp(z)})
 
 
 @cache
@@ -258,7 +258,7 @@ def overlapping_minimiser() -> dict[str, object]:
     odd = S.is_zero(grad_b.subs(S.B, 0))
     q = sp.ilcm(*(sp.Rational(x).q for x, _ in points))
     u = sp.Symbol("u", positive=True)
-    numerator = sp.fraction(sp.cancel(grad_w.subs(S.B, 0).subs(sp.exp(S.W / q), u)))[0]
+    numerator = sp.fraction(S.cancel(grad_w.subs(S.B, 0).subs(sp.exp(S.W / q), u)))[0]
     roots = [r for r in sp.real_roots(sp.Poly(numerator, u)) if r > 0]
     w_star = [q * sp.log(r) for r in roots]
     curvature = sp.diff(S.grad_logit("ce"), S.XI) * S.XI * (1 - S.XI)  # dℓ'/dz, dξ/dz

@@ -29,7 +29,7 @@ def _gradient_part(printed: Printed, eq: str) -> Claim:
         exact=same(stated, derived),
         consequence=proportional(stated, derived),
         consequence_tested="the stationarity equations 25-26 (unchanged by a constant factor)",
-        evidence=f"printed / derived = {fmt(sp.cancel(stated / derived))}; derived by "
+        evidence=f"printed / derived = {fmt(S.cancel(stated / derived))}; derived by "
         "differentiating the explicit one-sample loss in (w, b) and writing e^(-z) = (1-p)/p.",
     )
 
@@ -53,8 +53,8 @@ for _eq in ("eq. 21", "eq. 22", "eq. 23", "eq. 24"):
 def _solve_system(d_w: sp.Expr, d_b: sp.Expr) -> tuple[list, list]:
     """The distinct ξ roots of d_w + d_b = 0 and γ roots of d_w - d_b = 0 (each one sample's),
     in sympy's canonical order, so the evidence reads the same under every hash seed."""
-    xi = S.polynomial_roots(sp.cancel((d_w + d_b) / (1 - S.XI)), S.XI)
-    gamma = S.polynomial_roots(sp.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG)
+    xi = S.polynomial_roots(S.cancel((d_w + d_b) / (1 - S.XI)), S.XI)
+    gamma = S.polynomial_roots(S.cancel((d_w - d_b) / S.GAMMA_NEG), S.GAMMA_NEG)
     return sorted(set(xi), key=sp.default_sort_key), sorted(set(gamma), key=sp.default_sort_key)
 
 
@@ -250,7 +250,7 @@ def ms_boundaries() -> dict[str, tuple[sp.Expr, sp.Expr]]:
             ]
             sol = sp.solve([z - S.logit(xi_star) for z in logits], [S.W, S.B], dict=True)[0]
             # -b/w with w, b linear in the same logs: rational in them, so cancel decides it.
-            boundary = sp.cancel(system.boundary.subs(sol))
+            boundary = S.cancel(system.boundary.subs(sol))
         else:
             w_b = S.gradient_root([system.grad_w, system.grad_b], [S.W, S.B], start, prec=30)
             boundary = sp.N(system.boundary.subs({S.W: w_b[0], S.B: w_b[1]}), 15)

@@ -133,19 +133,19 @@ def _eq31_weight_derivative() -> sp.Expr:
 @check(
     "eq. 32",
     "eq. 33",
-    corrected=lambda: {"eq. 33": sp.cancel(PRINTED["eq. 32"] / _x_factor(PRINTED["eq. 32"]))},
+    corrected=lambda: {"eq. 33": S.cancel(PRINTED["eq. 32"] / _x_factor(PRINTED["eq. 32"]))},
     wrong=lambda p: {"eq. 33": S.grad_logit("ce")},
 )
 def eq32_33_division(printed: Printed) -> Claim:
     eq32, eq33 = printed["eq. 32"], printed["eq. 33"]
     dropped = _x_factor(eq32)  # x ≠ 0: the division eq. 33 makes
-    ratio = sp.cancel(eq32 / eq33)
+    ratio = S.cancel(eq32 / eq33)
     exact = not ratio.has(S.XI, S.ETA)  # eq. 33 is eq. 32 divided by a factor of x alone
-    reduced = sp.cancel(eq32 / dropped)
+    reduced = S.cancel(eq32 / dropped)
     cmp = same_stationary_points(eq33, reduced, include=[PAPER_ETA])
     derivative = _eq31_weight_derivative()
     follows = {  # up to a factor free of ξ and η (a sign convention of ξ, or 2x)
-        name: not sp.cancel(expr / derivative).has(S.XI, S.ETA)
+        name: not S.cancel(expr / derivative).has(S.XI, S.ETA)
         for name, expr in (("eq. 32", eq32), ("eq. 33", eq33))
     }
     return Claim(
