@@ -412,7 +412,7 @@ def test_ce_implicit_bias_off_centre_is_not_the_max_margin():
     runs = C.simulations.off_centre_runs()
     assert abs(runs["ms"] + 1.5) < 1e-6  # MS: each sample at ξ*, the midpoint
     assert -1.5 < -1 < runs["ce"] < 0  # CE heads for -1 from 0, never for -3/2
-    # The a + c/log t fit lands within 0.1 of -1 (it reads -0.986; -3/2 is 0.5 away).
+    # The a + c/log t fit lands within 0.1 of -1 (it reads -0.982; -3/2 is 0.5 away).
     assert abs(runs["ce_extrapolated"] + 1) < 0.1
 
 
