@@ -136,6 +136,23 @@ def test_limit_at_infinity_reads_what_sympy_limit_computes(expr):
     assert S.limit_at_infinity(expr, _T) == sp.limit(expr, _T, sp.oo)
 
 
+def _fixed_parameters():
+    from msanalysis.losses import LOSSES
+
+    cases = [(name, spec.defaults()) for name, spec in LOSSES.items()]
+    cases += [("ms", {"eta": 0.45}), ("ms-focal", {"gamma": 0}), ("ms-focal", {"gamma": 0.5})]
+    cases += [("focal", {"alpha": 1, "gamma": 2}), ("centred-ce", {"eta": 0.75})]
+    return cases
+
+
+@pytest.mark.parametrize(("name", "params"), _fixed_parameters(), ids=str)
+def test_grad_xi_with_numbers_is_the_derivative_of_the_loss_with_numbers(name, params):
+    # grad_xi substitutes into the all-symbolic derivative; differentiating the loss with the
+    # numbers already in must give the same expression, term for term.
+    direct = sp.expand(sp.diff(S.loss(name, **params), S.XI), power_exp=False)
+    assert S.grad_xi(name, **params) == direct
+
+
 def _cancel_inputs():
     from msanalysis.losses import LOSSES
 
