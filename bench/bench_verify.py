@@ -6,6 +6,7 @@ Compare with another checkout (cold start only):  ... bench_verify.py --checkout
 Paired against a base checkout (one cold run of each in turn, the ratio of their CPU times):
   ... bench_verify.py --pairs 6 --base /tmp/verify-base
 Python function calls of one run each (a load-free proxy):  ... bench_verify.py --calls --base DIR
+Rounds of --pairs saved to files, summarised together:  ... bench_verify.py --pool FILE [FILE ...]
 CPU time (user + sys of the child) is reported besides wall time because on a shared machine
 the wall time mostly measures the other processes.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -69,12 +71,35 @@ def _pairs(base: str, checkout: str, n: int) -> None:
         bases.append(b)
         checkouts.append(c)
         print(f"| {i} | {b:.2f} | {c:.2f} | {c / b:.3f} |", flush=True)
+    print(_summary(bases, checkouts))
+
+
+def _summary(bases: list[float], checkouts: list[float]) -> str:
+    ratios = [c / b for b, c in zip(bases, checkouts, strict=True)]
     low, high = median_interval(ratios)
-    print(
+    return (
         f"median ratio {statistics.median(ratios):.3f}; distribution-free 95% interval for the "
         f"median [{low:.3f}, {high:.3f}]; min base {min(bases):.2f} s, min checkout "
         f"{min(checkouts):.2f} s (ratio of minima {min(checkouts) / min(bases):.3f})"
     )
+
+
+PAIR_ROW = re.compile(r"^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| [\d.]+ \|$")
+
+
+def pooled(paths: list[str]) -> str:
+    """The summary of every pair in saved ``--pairs`` outputs together (rounds of one commit
+    and one command): the CPU seconds are read back from their table rows."""
+    bases, checkouts = [], []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            rows = [m for line in f if (m := PAIR_ROW.match(line.strip()))]
+        if not rows:
+            raise SystemExit(f"{path}: no '| pair | base CPU s | checkout CPU s | ratio |' rows")
+        bases += [float(m[2]) for m in rows]
+        checkouts += [float(m[3]) for m in rows]
+    files = f"{len(paths)} file" + ("s" if len(paths) > 1 else "")
+    return f"{len(bases)} pairs from {files}: " + _summary(bases, checkouts)
 
 
 def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
@@ -101,7 +126,13 @@ def main() -> None:
     parser.add_argument(
         "--calls", action="store_true", help="function calls of one run each, against --base"
     )
+    parser.add_argument(
+        "--pool", nargs="+", metavar="FILE", help="summarise saved --pairs outputs together"
+    )
     args = parser.parse_args()
+    if args.pool:
+        print(pooled(args.pool))
+        return
     if args.calls:
         if not args.base:
             parser.error("--calls needs --base CHECKOUT")
