@@ -27,6 +27,7 @@ from .theorem1 import off_centre_limits
 PART = "simulations"
 CONVERGING_STEPS = 1000
 GD_STEPS = 2500
+"""Steps of every run that does not converge (see the module docstring)."""
 CONVERGED_GAP = 1e-6
 """A boundary within this of the max-margin one counts as centred: the converging runs end
 with |∇L| < 1e-9, so their boundary is known far better than this."""
@@ -154,9 +155,6 @@ def gd_theorem1_implicit_bias(printed: Printed) -> Claim:
     )
 
 
-OFF_CENTRE_STEPS = 2500
-
-
 @cache
 def off_centre_runs() -> dict[str, float]:
     """GD on the off-centre points (plain model, from 0): final boundaries of CE and MS, and
@@ -168,7 +166,7 @@ def off_centre_runs() -> dict[str, float]:
     # MS converges (CONVERGING_STEPS suffice, see the module docstring); CE's drift needs the
     # long run for its fit.
     for name, params, n_steps in (
-        ("ce", {}, OFF_CENTRE_STEPS),
+        ("ce", {}, GD_STEPS),
         ("ms", {"eta": float(PAPER_ETA)}, CONVERGING_STEPS),
     ):
         dl_dz = logit_gradient_fn(name, **params)
@@ -201,7 +199,7 @@ def gd_off_centre(printed: Printed) -> Claim:
         source="Theorem 1, Section 3.2 (gradient descent, off-centre data)",
         paper="CE " + ("reaches" if stated else "does not reach") + " the max-margin boundary",
         derived=f"positive at {S.OFF_CENTRE_POINTS[0][0]}, negative at "
-        f"{S.OFF_CENTRE_POINTS[1][0]}: after {OFF_CENTRE_STEPS} steps CE's boundary is at "
+        f"{S.OFF_CENTRE_POINTS[1][0]}: after {GD_STEPS} steps CE's boundary is at "
         f"{runs['ce']:.4f}, extrapolated to t → ∞ {runs['ce_extrapolated']:.3f} (implicit-bias "
         f"limit {limits['ce']}); MS's after {CONVERGING_STEPS} steps is at {runs['ms']:.6f}; the "
         f"max-margin boundary is {svm}",
